@@ -229,7 +229,7 @@ func fillStore(groups, points int) *Store {
 	s := New(Config{})
 	b := &Batch{}
 	for gi := range groups {
-		key := string(rune('A' + gi%26)) + string(rune(gi))
+		key := string(rune('A'+gi%26)) + string(rune(gi))
 		for off := 0; off < points; off += 60 {
 			b.Reset()
 			b.TagSets = append(b.TagSets, Tags{{"host", key}})
