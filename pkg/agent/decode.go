@@ -47,6 +47,25 @@ func splitRequest(frame []byte) (num protowire.Number, payload []byte, err error
 	return num, payload, nil
 }
 
+// consumeTag is protowire.ConsumeTag with a fast path for the one-byte tags
+// of fields 1–15.
+func consumeTag(b []byte) (protowire.Number, protowire.Type, int) {
+	if len(b) > 0 && b[0] < 0x80 && b[0]>>3 != 0 {
+		return protowire.Number(b[0] >> 3), protowire.Type(b[0] & 7), 1
+	}
+	return protowire.ConsumeTag(b)
+}
+
+// consumeBytes is protowire.ConsumeBytes with a fast path for lengths
+// under 128.
+func consumeBytes(b []byte) ([]byte, int) {
+	if len(b) > 0 && b[0] < 0x80 && int(b[0]) < len(b) {
+		n := int(b[0])
+		return b[1 : 1+n], 1 + n
+	}
+	return protowire.ConsumeBytes(b)
+}
+
 // fieldKind is the map a point's analysed field came from, in Kapacitor's
 // precedence: when a key is in several maps, string < int < double < bool.
 type fieldKind uint8
@@ -75,7 +94,7 @@ type pointFrame struct {
 func decodePoint(b []byte, field string, p *pointFrame) error {
 	p.time, p.kind, p.value, p.tags = 0, fieldNone, 0, p.tags[:0]
 	for len(b) > 0 {
-		num, typ, l := protowire.ConsumeTag(b)
+		num, typ, l := consumeTag(b)
 		if l < 0 {
 			return fmt.Errorf("%w: point: %w", ErrProtocol, protowire.ParseError(l))
 		}
@@ -86,7 +105,7 @@ func decodePoint(b []byte, field string, p *pointFrame) error {
 			p.time, l = int64(v), l2
 		case num == 7 && typ == protowire.BytesType:
 			var e []byte
-			e, l = protowire.ConsumeBytes(b)
+			e, l = consumeBytes(b)
 			if l >= 0 {
 				k, v, err := mapEntry(e, protowire.BytesType)
 				if err != nil {
@@ -96,7 +115,7 @@ func decodePoint(b []byte, field string, p *pointFrame) error {
 			}
 		case (num >= 8 && num <= 10 || num == 12) && typ == protowire.BytesType:
 			var e []byte
-			e, l = protowire.ConsumeBytes(b)
+			e, l = consumeBytes(b)
 			if l >= 0 {
 				if err := p.field(num, e, field); err != nil {
 					return err
@@ -153,19 +172,40 @@ func (p *pointFrame) field(num protowire.Number, entry []byte, field string) err
 // value (field 2) of wire type typ — for a varint or fixed64 value, the
 // encoded bytes. Absent fields are empty, i.e. proto3 defaults.
 func mapEntry(b []byte, typ protowire.Type) (key, val []byte, err error) {
+	// Fast path for the layout every encoder writes: a short key, then the
+	// value.
+	if len(b) >= 2 && b[0] == 0x0a && b[1] < 0x80 && int(b[1])+2 < len(b) {
+		k, rest := b[2:2+b[1]], b[2+b[1]:]
+		if rest[0] == byte(2<<3|typ) {
+			switch typ {
+			case protowire.Fixed64Type:
+				if len(rest) == 9 {
+					return k, rest[1:], nil
+				}
+			case protowire.VarintType:
+				if n := protowire.ConsumeFieldValue(2, typ, rest[1:]); n == len(rest)-1 {
+					return k, rest[1:], nil
+				}
+			case protowire.BytesType:
+				if v, n := consumeBytes(rest[1:]); n == len(rest)-1 {
+					return k, v, nil
+				}
+			}
+		}
+	}
 	for len(b) > 0 {
-		num, t, l := protowire.ConsumeTag(b)
+		num, t, l := consumeTag(b)
 		if l < 0 {
 			return nil, nil, fmt.Errorf("%w: map entry: %w", ErrProtocol, protowire.ParseError(l))
 		}
 		b = b[l:]
 		switch {
 		case num == 1 && t == protowire.BytesType:
-			key, l = protowire.ConsumeBytes(b)
+			key, l = consumeBytes(b)
 		case num == 2 && t == typ:
 			switch typ {
 			case protowire.BytesType:
-				val, l = protowire.ConsumeBytes(b)
+				val, l = consumeBytes(b)
 			default:
 				l = protowire.ConsumeFieldValue(num, t, b)
 				if l >= 0 {

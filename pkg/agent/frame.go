@@ -19,18 +19,29 @@ const frameChunk = 1 << 20
 func readFrame(r *bufio.Reader, buf []byte, limit int) ([]byte, error) {
 	n, err := binary.ReadUvarint(r)
 	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, io.EOF
-		}
-		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, fmt.Errorf("read frame length: %w", err)
-		}
-		return nil, fmt.Errorf("read frame length: %w: %w", ErrProtocol, err)
+		return nil, lengthError(err)
 	}
 	if n > uint64(limit) {
 		return nil, fmt.Errorf("read frame: %d bytes, limit %d: %w", n, limit, ErrFrameTooLarge)
 	}
-	size := int(n)
+	return readPayload(r, buf, int(n))
+}
+
+// lengthError classifies an error reading a frame's length.
+func lengthError(err error) error {
+	switch {
+	case errors.Is(err, io.EOF):
+		return io.EOF
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("read frame length: %w", err)
+	}
+	return fmt.Errorf("read frame length: %w: %w", ErrProtocol, err)
+}
+
+// readPayload reads size bytes into buf (reusing its capacity). A buffer
+// larger than frameChunk grows as the bytes arrive, so a peer that
+// announces a large frame and sends little costs little.
+func readPayload(r io.Reader, buf []byte, size int) ([]byte, error) {
 	if size <= cap(buf) {
 		buf = buf[:size]
 		if _, err := io.ReadFull(r, buf); err != nil {
@@ -55,6 +66,45 @@ func unexpected(err error) error {
 		return io.ErrUnexpectedEOF
 	}
 	return err
+}
+
+// frameReader reads frames without copying those that fit in its read
+// buffer: next returns a slice of that buffer, valid until the next call.
+// Larger frames are read into a buffer of their own (readFrame).
+type frameReader struct {
+	r     *bufio.Reader
+	buf   []byte
+	limit int
+}
+
+func newFrameReader(r io.Reader, size, limit int) *frameReader {
+	return &frameReader{r: bufio.NewReaderSize(r, size), limit: limit}
+}
+
+func (fr *frameReader) next() ([]byte, error) {
+	n, err := binary.ReadUvarint(fr.r)
+	if err != nil {
+		return nil, lengthError(err)
+	}
+	if n > uint64(fr.limit) {
+		return nil, fmt.Errorf("read frame: %d bytes, limit %d: %w", n, fr.limit, ErrFrameTooLarge)
+	}
+	if int(n) <= fr.r.Size() {
+		b, err := fr.r.Peek(int(n))
+		if err != nil {
+			return nil, fmt.Errorf("read frame: %w", unexpected(err))
+		}
+		fr.r.Discard(len(b)) // buffered: cannot fail, and b stays valid
+		return b, nil
+	}
+	b, err := readPayload(fr.r, fr.buf, int(n))
+	if err != nil {
+		return nil, err
+	}
+	if cap(b) <= keepFrameSize {
+		fr.buf = b[:0]
+	}
+	return b, nil
 }
 
 // writeFrame writes one frame: the uvarint length of msg, then msg.

@@ -124,6 +124,19 @@ func FuzzReadFrame(f *testing.F) {
 			}
 			buf = got[:0]
 		}
+		// The session's zero-copy reader sees the same frames.
+		r = bufio.NewReader(bytes.NewReader(in))
+		fr := newFrameReader(bytes.NewReader(in), 16, limit)
+		for {
+			want, werr := readFrame(r, nil, limit)
+			got, gerr := fr.next()
+			if (werr == nil) != (gerr == nil) || !bytes.Equal(got, want) {
+				t.Fatalf("frameReader: %q %v, readFrame: %q %v", got, gerr, want, werr)
+			}
+			if werr != nil {
+				break
+			}
+		}
 		var w bytes.Buffer
 		if err := writeFrame(&w, in); err != nil {
 			t.Fatal(err)

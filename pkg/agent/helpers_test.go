@@ -386,3 +386,5 @@ func stopServer(t testing.TB, cancel func(), done chan error) {
 		}
 	}
 }
+
+func zapNop() *zap.Logger { return zap.NewNop() }

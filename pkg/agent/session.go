@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -210,10 +209,9 @@ func (s *session) reader() (err error) {
 			s.log.Warn("input ended inside a batch, dropping it", zap.String("group", s.begin.group), zap.Int("points", s.counts.points))
 		}
 	}()
-	br := bufio.NewReaderSize(s.conn, readBufSize)
-	var buf []byte
+	fr := newFrameReader(s.conn, readBufSize, s.cfg.MaxFrameSize)
 	for {
-		frame, err := readFrame(br, buf, s.cfg.MaxFrameSize)
+		frame, err := fr.next()
 		if err != nil {
 			switch {
 			case errors.Is(err, io.EOF):
@@ -224,9 +222,6 @@ func (s *session) reader() (err error) {
 				return s.protocolError(err)
 			}
 			return fmt.Errorf("read: %w", err)
-		}
-		if cap(frame) <= keepFrameSize {
-			buf = frame[:0]
 		}
 		if err := s.handle(frame); err != nil {
 			if errors.Is(err, errStop) {
