@@ -299,6 +299,7 @@ type spikeDetector struct {
 	seen      [][]int64
 	panicAt   float64
 	sleep     time.Duration
+	spin      time.Duration // burn CPU this long, like a real detection
 }
 
 func (d *spikeDetector) Ts(dst []detect.Anomaly, times []int64, values []float64, _ detect.Params) ([]detect.Anomaly, error) {
@@ -306,6 +307,8 @@ func (d *spikeDetector) Ts(dst []detect.Anomaly, times []int64, values []float64
 	d.seen = append(d.seen, append([]int64(nil), times...))
 	d.mu.Unlock()
 	time.Sleep(d.sleep)
+	for start := time.Now(); time.Since(start) < d.spin; {
+	}
 	if len(times) < d.minPoints {
 		return dst, detect.ErrTooFewPeriods
 	}

@@ -567,6 +567,24 @@ func TestSession_KeepaliveDuringDetection(t *testing.T) {
 	}
 }
 
+// TestSession_KeepaliveWhileCPUsBusy: two connections' detections keep
+// both CPUs busy; keepalives are still answered at once.
+func TestSession_KeepaliveWhileCPUsBusy(t *testing.T) {
+	srv := newTestServer(t, DefaultConfig(), func() Detector { return &spikeDetector{spin: 1500 * time.Millisecond} })
+	a, b := startSession(t, srv), startSession(t, srv)
+	for _, c := range []*client{a, b} {
+		c.initOK(opt("field", str("value")))
+		c.batch("", nil, hourly(t0, 10, spikeAt()))
+	}
+	time.Sleep(200 * time.Millisecond)
+	for i := range 10 {
+		if d := a.keepalive(int64(i)); d > 100*time.Millisecond {
+			t.Fatalf("keepalive answered after %s while detections burn the CPUs", d)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 func TestSession_MaxGroups(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.MaxGroups = 2
