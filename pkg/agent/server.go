@@ -85,10 +85,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			return fmt.Errorf("accept: %w", err)
 		}
 		wg.Go(func() {
-			if err := s.ServeConn(ctx, conn); err != nil {
-				// ServeConn logged it with the session's fields.
-				_ = err
-			}
+			_ = s.ServeConn(ctx, conn) // the session logs how it ended
 		})
 	}
 }

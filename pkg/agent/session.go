@@ -69,7 +69,7 @@ type session struct {
 	cfg   Config
 	stats *Stats
 	conn  Conn
-	log   *zap.Logger
+	log   atomic.Pointer[zap.Logger] // gains task and node at init; read by all three goroutines
 
 	out        chan outMsg
 	ka         chan struct{} // a keepalive echo is due
@@ -104,7 +104,6 @@ func newSession(srv *Server, conn Conn, log *zap.Logger) *session {
 		cfg:        srv.cfg,
 		stats:      &srv.stats,
 		conn:       conn,
-		log:        log,
 		out:        make(chan outMsg, outQueue),
 		ka:         make(chan struct{}, 1),
 		work:       make(chan workItem, workQueue),
@@ -113,19 +112,24 @@ func newSession(srv *Server, conn Conn, log *zap.Logger) *session {
 		workerDone: make(chan struct{}),
 		debug:      log.Core().Enabled(zap.DebugLevel),
 	}
+	s.log.Store(log)
 	return s
 }
+
+func (s *session) logger() *zap.Logger { return s.log.Load() }
 
 // run serves the connection and closes it.
 func (s *session) run(ctx context.Context) error {
 	go s.writer()
+	// Shutdown also bounds the work queued before an EOF, so the watcher
+	// stays until the worker is done.
 	stop := context.AfterFunc(ctx, s.shutdown)
 	err := s.reader()
-	stop()
 	if !s.inited {
 		close(s.workerDone) // no worker was started
 	}
 	<-s.workerDone
+	stop()
 	close(s.out)
 	<-s.writerDone
 	s.closeConn()
@@ -133,9 +137,9 @@ func (s *session) run(ctx context.Context) error {
 		t.Stop()
 	}
 	if err != nil {
-		s.log.Warn("connection ended", zap.Error(err))
+		s.logger().Warn("connection ended", zap.Error(err))
 	} else {
-		s.log.Debug("connection ended")
+		s.logger().Debug("connection ended")
 	}
 	return err
 }
@@ -157,7 +161,7 @@ func (s *session) closeConn() {
 	s.closeOnce.Do(func() {
 		s.closing.Store(true)
 		if err := s.conn.Close(); err != nil {
-			s.log.Debug("close", zap.Error(err))
+			s.logger().Debug("close", zap.Error(err))
 		}
 	})
 }
@@ -187,7 +191,7 @@ func (s *session) sendClose() {
 func (s *session) recovered(where string, p any) error {
 	s.stats.Panics.Add(1)
 	s.failed.Store(true)
-	s.log.Error("panic, closing the connection", zap.String("in", where), zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
+	s.logger().Error("panic, closing the connection", zap.String("in", where), zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
 	return fmt.Errorf("panic in %s: %v", where, p)
 }
 
@@ -206,7 +210,7 @@ func (s *session) reader() (err error) {
 			close(s.work)
 		}
 		if s.inBatch && err == nil {
-			s.log.Warn("input ended inside a batch, dropping it", zap.String("group", s.begin.group), zap.Int("points", s.counts.points))
+			s.logger().Warn("input ended inside a batch, dropping it", zap.String("group", s.begin.group), zap.Int("points", s.counts.points))
 		}
 	}()
 	fr := newFrameReader(s.conn, readBufSize, s.cfg.MaxFrameSize)
@@ -303,18 +307,18 @@ func (s *session) handleInit(req *udfpb.InitRequest) error {
 	if s.inited {
 		return protoErr("second init")
 	}
-	s.log = s.log.With(zap.String("task", req.GetTaskID()), zap.String("node", req.GetNodeID()))
+	s.log.Store(s.logger().With(zap.String("task", req.GetTaskID()), zap.String("node", req.GetNodeID())))
 	opts, err := ParseOptions(req.GetOptions())
 	if err != nil {
 		s.stats.InitFailures.Add(1)
-		s.log.Warn("init failed", zap.Error(err))
+		s.logger().Warn("init failed", zap.Error(err))
 		s.send(&udfpb.Response{Message: &udfpb.Response_Init{Init: &udfpb.InitResponse{Success: false, Error: err.Error()}}})
 		return errStop // flush, close
 	}
 	s.opts, s.inited = opts, true
 	store := state.New(state.Config{Period: opts.Period, History: opts.History, MaxGroups: s.cfg.MaxGroups})
 	go s.worker(s.srv.newDetector(), store)
-	s.log.Info("task node initialised", zap.String("field", opts.Field), zap.Duration("period", opts.Period),
+	s.logger().Info("task node initialised", zap.String("field", opts.Field), zap.Duration("period", opts.Period),
 		zap.Duration("history", opts.History), zap.Stringer("emit", opts.Emit))
 	s.send(&udfpb.Response{Message: &udfpb.Response_Init{Init: &udfpb.InitResponse{Success: true}}})
 	return nil
@@ -381,7 +385,7 @@ func (s *session) handlePoint(payload []byte) error {
 	}
 	*skip++
 	if s.debug {
-		s.log.Debug("point skipped", zap.String("group", s.begin.group), zap.Int64("time", p.time), zap.String("reason", skipReason(c, skip)))
+		s.logger().Debug("point skipped", zap.String("group", s.begin.group), zap.Int64("time", p.time), zap.String("reason", skipReason(c, skip)))
 	}
 	return nil
 }
@@ -418,7 +422,7 @@ func (s *session) handleEnd(payload []byte) error {
 		st.PointsNonNumeric.Add(uint64(c.nonNumeric))
 		st.PointsBadTags.Add(uint64(c.badTags))
 		st.PointsOverBatchCap.Add(uint64(c.overCap))
-		s.log.Warn("skipped bad points", zap.String("group", s.begin.group), zap.String("field", s.opts.Field),
+		s.logger().Warn("skipped bad points", zap.String("group", s.begin.group), zap.String("field", s.opts.Field),
 			zap.Int("points", c.points), zap.Int("missing_field", c.missing), zap.Int("non_finite", c.nonFinite),
 			zap.Int("non_numeric", c.nonNumeric), zap.Int("bad_tags", c.badTags), zap.Int("over_batch_cap", c.overCap))
 	}
@@ -445,7 +449,7 @@ func (s *session) handleEnd(payload []byte) error {
 func (s *session) dropBatch(b *state.Batch, why string) {
 	s.queued.Add(-int64(b.Len()))
 	s.stats.BatchesOverQueue.Add(1)
-	s.log.Warn("batch dropped: detection cannot keep up", zap.String("group", s.begin.group), zap.Int("points", b.Len()), zap.String("reason", why))
+	s.logger().Warn("batch dropped: detection cannot keep up", zap.String("group", s.begin.group), zap.Int("points", b.Len()), zap.String("reason", why))
 	s.recycle(b)
 }
 

@@ -641,3 +641,35 @@ func TestSession_ShutdownDrains(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSession_ShutdownBoundsDrain: on shutdown, queued work gets
+// DrainTimeout, even when the peer had already half-closed.
+func TestSession_ShutdownBoundsDrain(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DrainTimeout = 300 * time.Millisecond
+	srv := newTestServer(t, cfg, fixed(&spikeDetector{sleep: 100 * time.Millisecond}))
+	a, b := halfPipe()
+	c := newClient(t, a)
+	ctx, cancel := contextWithCancel(t)
+	done := make(chan error, 1)
+	go func() { done <- srv.ServeConn(ctx, b) }()
+	c.initOK(opt("field", str("value")))
+	for g := range 50 { // 5 s of detection
+		c.batch(fmt.Sprint(g), nil, hourly(t0, 3, spikeAt(1)))
+	}
+	c.closeWrite()
+	time.Sleep(100 * time.Millisecond)
+	start := time.Now()
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+		t.Fatal("shutdown did not bound the drain")
+	}
+	if d := time.Since(start); d < cfg.DrainTimeout {
+		t.Fatalf("ended after %s, before the drain timeout", d)
+	}
+	if n := len(c.recvAll(time.Second)); n == 0 || n >= 50 {
+		t.Fatalf("%d points: want some, not all", n)
+	}
+}

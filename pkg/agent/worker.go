@@ -106,20 +106,20 @@ func (w *worker) merge(it workItem) {
 		s.stats.PointsOverGroupCap.Add(uint64(n))
 		if !w.warnedCap {
 			w.warnedCap = true
-			s.log.Warn("max groups reached: points of new groups are dropped (see --max-groups)",
+			s.logger().Warn("max groups reached: points of new groups are dropped (see --max-groups)",
 				zap.String("group", it.key), zap.Int("max_groups", s.cfg.MaxGroups))
 		} else if s.debug {
-			s.log.Debug("max groups reached, batch dropped", zap.String("group", it.key), zap.Int("points", n))
+			s.logger().Debug("max groups reached, batch dropped", zap.String("group", it.key), zap.Int("points", n))
 		}
 		return
 	}
 	s.stats.PointsDuplicate.Add(uint64(st.Duplicates))
 	if st.Expired > 0 {
 		s.stats.GroupsExpired.Add(uint64(st.Expired))
-		s.log.Info("idle groups expired", zap.Int("expired", st.Expired), zap.Int("groups", w.store.Len()))
+		s.logger().Info("idle groups expired", zap.Int("expired", st.Expired), zap.Int("groups", w.store.Len()))
 	}
 	if st.Duplicates > 0 {
-		s.log.Info("duplicate timestamps in batch, the last point of each won", zap.String("group", it.key), zap.Int("duplicates", st.Duplicates))
+		s.logger().Info("duplicate timestamps in batch, the last point of each won", zap.String("group", it.key), zap.Int("duplicates", st.Duplicates))
 	}
 	if !w.isDirty[it.key] {
 		w.isDirty[it.key] = true
@@ -132,20 +132,20 @@ func (w *worker) restore(blob []byte) {
 	st, err := w.store.Restore(blob, w.fingerprint)
 	if err == nil {
 		s.stats.Restores.Add(1)
-		s.log.Info("snapshot restored", zap.Int("groups", st.Groups), zap.Int("points", st.Points), zap.Int("groups_over_cap", st.Dropped))
+		s.logger().Info("snapshot restored", zap.Int("groups", st.Groups), zap.Int("points", st.Points), zap.Int("groups_over_cap", st.Dropped))
 		s.send(&udfpb.Response{Message: &udfpb.Response_Restore{Restore: &udfpb.RestoreResponse{Success: true}}})
 		return
 	}
 	if s.cfg.StrictRestore {
 		s.stats.RestoresFailed.Add(1)
-		s.log.Warn("snapshot refused (strict restore)", zap.Error(err), zap.Int("bytes", len(blob)))
+		s.logger().Warn("snapshot refused (strict restore)", zap.Error(err), zap.Int("bytes", len(blob)))
 		s.failed.Store(true)
 		s.send(&udfpb.Response{Message: &udfpb.Response_Restore{Restore: &udfpb.RestoreResponse{Success: false, Error: err.Error()}}})
 		s.sendClose()
 		return
 	}
 	s.stats.RestoresDropped.Add(1)
-	s.log.Warn("unusable snapshot dropped, starting with no history", zap.Error(err), zap.Int("bytes", len(blob)))
+	s.logger().Warn("unusable snapshot dropped, starting with no history", zap.Error(err), zap.Int("bytes", len(blob)))
 	s.send(&udfpb.Response{Message: &udfpb.Response_Restore{Restore: &udfpb.RestoreResponse{Success: true}}})
 }
 
@@ -181,18 +181,18 @@ func (w *worker) detectNext() {
 		if waiting(err) {
 			s.stats.DetectionsWaiting.Add(1)
 			if s.debug {
-				s.log.Debug("waiting for more history", zap.String("group", key), zap.Int("points", g.Len()), zap.Error(err))
+				s.logger().Debug("waiting for more history", zap.String("group", key), zap.Int("points", g.Len()), zap.Error(err))
 			}
 		} else {
 			s.stats.DetectionErrors.Add(1)
-			s.log.Warn("detection failed", zap.String("group", key), zap.Int("points", g.Len()), zap.Error(err))
+			s.logger().Warn("detection failed", zap.String("group", key), zap.Int("points", g.Len()), zap.Error(err))
 		}
 		return
 	}
 	s.stats.AnomaliesFound.Add(uint64(len(anoms)))
 	n := w.emit(g, anoms)
 	if s.debug {
-		s.log.Debug("detection done", zap.String("group", key), zap.Int("points", g.Len()), zap.Duration("took", took),
+		s.logger().Debug("detection done", zap.String("group", key), zap.Int("points", g.Len()), zap.Duration("took", took),
 			zap.Int("anomalies", len(anoms)), zap.Int("emitted", n))
 	}
 }

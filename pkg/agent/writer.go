@@ -68,13 +68,13 @@ func (s *session) writer() {
 		}
 		if err := validateResponse(r); err != nil {
 			s.stats.InvalidResponses.Add(1)
-			s.log.Error("response not sent", zap.Error(err))
+			s.logger().Error("response not sent", zap.Error(err))
 			return
 		}
 		var err error
 		if buf, err = (proto.MarshalOptions{}).MarshalAppend(buf[:0], r); err != nil {
 			s.stats.InvalidResponses.Add(1)
-			s.log.Error("response not sent", zap.Error(err))
+			s.logger().Error("response not sent", zap.Error(err))
 			return
 		}
 		if err := writeFrame(bw, buf); err != nil {
@@ -121,7 +121,7 @@ func (s *session) writer() {
 
 func (s *session) writeFailed(err error) {
 	if !s.closing.Load() {
-		s.log.Warn("write failed, closing the connection", zap.Error(err))
+		s.logger().Warn("write failed, closing the connection", zap.Error(err))
 	}
 	s.failed.Store(true)
 	s.closeConn()
