@@ -87,7 +87,7 @@ func (fr *frameReader) next() ([]byte, error) {
 		return nil, lengthError(err)
 	}
 	if n > uint64(fr.limit) {
-		return nil, fmt.Errorf("read frame: %d bytes, limit %d: %w", n, fr.limit, ErrFrameTooLarge)
+		return nil, &oversizeError{size: n, limit: fr.limit}
 	}
 	if int(n) <= fr.r.Size() {
 		b, err := fr.r.Peek(int(n))
@@ -105,6 +105,31 @@ func (fr *frameReader) next() ([]byte, error) {
 		fr.buf = b[:0]
 	}
 	return b, nil
+}
+
+// oversizeError reports a frame over the size limit; the reader is left
+// just after the frame's length prefix.
+type oversizeError struct {
+	size  uint64
+	limit int
+}
+
+func (e *oversizeError) Error() string {
+	return fmt.Sprintf("read frame: %d bytes, limit %d: %v", e.size, e.limit, ErrFrameTooLarge)
+}
+
+func (e *oversizeError) Unwrap() error { return ErrFrameTooLarge }
+
+// skip discards the payload of a frame whose length prefix was read.
+func (fr *frameReader) skip(n uint64) error {
+	for n > 0 {
+		step := int(min(n, 1<<30))
+		if _, err := fr.r.Discard(step); err != nil {
+			return fmt.Errorf("skip frame: %w", unexpected(err))
+		}
+		n -= uint64(step)
+	}
+	return nil
 }
 
 // writeFrame writes one frame: the uvarint length of msg, then msg.

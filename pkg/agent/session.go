@@ -45,6 +45,7 @@ type workItem struct {
 	meta     state.Meta
 	batch    *state.Batch
 	snapshot []byte
+	oversize uint64 // a restore whose snapshot exceeded MaxFrameSize was skipped
 }
 
 // outMsg is what the writer sends: a response, or (close) the order to
@@ -216,6 +217,10 @@ func (s *session) reader() (err error) {
 	fr := newFrameReader(s.conn, readBufSize, s.cfg.MaxFrameSize)
 	for {
 		frame, err := fr.next()
+		var big *oversizeError
+		if errors.As(err, &big) && s.oversizeRestore(fr, big.size) {
+			continue
+		}
 		if err != nil {
 			switch {
 			case errors.Is(err, io.EOF):
@@ -234,6 +239,24 @@ func (s *session) reader() (err error) {
 			return s.protocolError(err)
 		}
 	}
+}
+
+// oversizeRestore handles a restore request larger than MaxFrameSize: a
+// snapshot grown past the limit must not fail the task, so it is skipped
+// unread and treated like any unusable snapshot. It reports false if the
+// frame is not a restore where one is allowed.
+func (s *session) oversizeRestore(fr *frameReader, size uint64) bool {
+	if !s.inited || s.dataSeen {
+		return false
+	}
+	if b, err := fr.r.Peek(1); err != nil || b[0] != 5<<3|2 { // Request.restore, length-delimited
+		return false
+	}
+	if err := fr.skip(size); err != nil {
+		return false
+	}
+	s.enqueue(workItem{kind: workRestore, oversize: size})
+	return true
 }
 
 // protocolError answers a protocol violation with an ErrorResponse; the

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/anomalyd/anomalyd/pkg/udfpb"
 )
@@ -671,5 +672,39 @@ func TestSession_ShutdownBoundsDrain(t *testing.T) {
 	}
 	if n := len(c.recvAll(time.Second)); n == 0 || n >= 50 {
 		t.Fatalf("%d points: want some, not all", n)
+	}
+}
+
+// TestSession_OversizeRestore: a snapshot larger than MaxFrameSize is
+// skipped without being read into memory, and treated like any unusable
+// snapshot; any other oversize frame is a protocol error.
+func TestSession_OversizeRestore(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxFrameSize = 1 << 16
+	det := &spikeDetector{}
+	srv := newTestServer(t, cfg, fixed(det))
+	c := startSession(t, srv)
+	c.initOK(opt("field", str("value")))
+	big := make([]byte, 3<<16)
+	if r := c.restore(big); !r.Success {
+		t.Fatalf("restore = %v, want success (start fresh)", r)
+	}
+	if srv.Stats().RestoresDropped.Load() != 1 {
+		t.Fatal("oversize snapshot not counted")
+	}
+	c.batch("", nil, hourly(t0, 3, spikeAt(1)))
+	if p := c.recv(5 * time.Second).GetPoint(); p == nil {
+		t.Fatal("task did not go on after the oversize restore")
+	}
+
+	c2 := startSession(t, srv)
+	c2.initOK(opt("field", str("value")))
+	frame, _ := proto.Marshal(&udfpb.Request{Message: &udfpb.Request_Begin{Begin: &udfpb.BeginBatch{Name: "cpu", Group: string(make([]byte, 2<<16))}}})
+	// The daemon stops reading after the length prefix: the rest of the
+	// write fails.
+	go writeFrame(c2.conn, frame)
+	rs := c2.recvAll(5 * time.Second)
+	if len(rs) != 1 || !strings.Contains(rs[0].GetError().GetError(), "frame too large") {
+		t.Fatalf("responses %v, want a frame-too-large error", rs)
 	}
 }

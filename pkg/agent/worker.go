@@ -2,6 +2,7 @@ package agent
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"sort"
 	"time"
@@ -28,6 +29,7 @@ type worker struct {
 	anoms       []detect.Anomaly
 	eof         bool
 	warnedCap   bool
+	warnedSize  bool
 	fingerprint string
 }
 
@@ -90,9 +92,14 @@ func (w *worker) handle(it workItem) {
 		}
 		blob := w.store.Snapshot(nil, w.fingerprint)
 		s.stats.Snapshots.Add(1)
+		if len(blob)+16 > s.cfg.MaxFrameSize && !w.warnedSize {
+			w.warnedSize = true
+			s.logger().Warn("snapshot is larger than --max-frame-size: it cannot be restored; raise the limit or shorten the history",
+				zap.Int("bytes", len(blob)), zap.Int("max_frame_size", s.cfg.MaxFrameSize), zap.Int("groups", w.store.Len()))
+		}
 		s.send(&udfpb.Response{Message: &udfpb.Response_Snapshot{Snapshot: &udfpb.SnapshotResponse{Snapshot: blob}}})
 	case workRestore:
-		w.restore(it.snapshot)
+		w.restore(it)
 	}
 }
 
@@ -127,9 +134,16 @@ func (w *worker) merge(it workItem) {
 	}
 }
 
-func (w *worker) restore(blob []byte) {
+func (w *worker) restore(it workItem) {
 	s := w.s
-	st, err := w.store.Restore(blob, w.fingerprint)
+	blob := it.snapshot
+	var st state.RestoreStats
+	var err error
+	if it.oversize > 0 {
+		err = fmt.Errorf("snapshot of %d bytes exceeds --max-frame-size (%d)", it.oversize, s.cfg.MaxFrameSize)
+	} else {
+		st, err = w.store.Restore(blob, w.fingerprint)
+	}
 	if err == nil {
 		s.stats.Restores.Add(1)
 		s.logger().Info("snapshot restored", zap.Int("groups", st.Groups), zap.Int("points", st.Points), zap.Int("groups_over_cap", st.Dropped))
