@@ -9,6 +9,17 @@ import "math"
 // exactly what the Fortran code does, which is not always to leave the
 // order statistics at those positions (§9.7). a must not contain NaN.
 func psort(a []float64, ind []int) {
+	var buf psortBuf
+	buf.psort(a, ind)
+}
+
+// psortBuf holds psort's scratch space for long segments.
+type psortBuf struct {
+	big, small []int32
+}
+
+// psort is psort with reusable scratch space.
+func (buf *psortBuf) psort(a []float64, ind []int) {
 	n := len(a)
 	ni := len(ind)
 	if n < 2 || ni == 0 {
@@ -70,7 +81,11 @@ func psort(a []float64, ind []int) {
 					t = a[mid]
 				}
 			}
-			k, l = partition(a, k, l, t)
+			if j-i >= listPartitionMin && len(a) <= math.MaxInt32 {
+				k, l = buf.partitionLists(a, i, j, t)
+			} else {
+				k, l = partition(a, k, l, t)
+			}
 			indl[m], indu[m] = jl, ju
 			p := m
 			m++
@@ -133,6 +148,76 @@ func partition(a []float64, k, l int, t float64) (int, int) {
 	}
 }
 
+// listPartitionMin is the segment length from which partitionLists is
+// faster than partition.
+const listPartitionMin = 256
+
+// partitionLists does what partition(a, i, j, t) does, with the same
+// swaps and the same result, without its unpredictable branches: it first
+// lists the positions of the values ≥ t ("big", scanning up from i+1) and
+// ≤ t ("small", scanning down from j−1), then pairs them.
+//
+// Why the pairing is partition: while the scans have not met, positions
+// strictly between k and l still hold their original values, so the next
+// position where the downward scan stops is the next listed small above k,
+// and the upward scan's the next listed big up to l. When there is no
+// listed small above k, the downward scan stops at k itself (a[k] ≤ t
+// always holds there) and the upward scan at k+1; when there is no listed
+// big up to l, the upward scan stops at l+1. A big found at l itself
+// (a[l] = t) is swapped with itself, after which the scans stop at l−1 and
+// l+1.
+func (buf *psortBuf) partitionLists(a []float64, i, j int, t float64) (int, int) {
+	n := j - i + 1
+	if cap(buf.big) < n {
+		buf.big = make([]int32, n, n+n/4)
+		buf.small = make([]int32, n, n+n/4)
+	}
+	big, small := buf.big[:n], buf.small[:n]
+	nb, ns := 0, 0
+	if a[i] <= t {
+		small[0] = int32(i)
+		ns = 1
+	}
+	aj := a[:j]
+	for x := i + 1; x < j; x++ {
+		v := aj[x]
+		big[nb] = int32(x)
+		small[ns] = int32(x)
+		nb += b2i(v >= t)
+		ns += b2i(v <= t)
+	}
+	if a[j] >= t {
+		big[nb] = int32(j)
+		nb++
+	}
+	big, small = big[:nb], small[:ns]
+	k, l := i, j
+	pb, ps := 0, ns-1
+	for {
+		if ps < 0 || int(small[ps]) <= k {
+			return k + 1, k
+		}
+		l = int(small[ps])
+		ps--
+		if pb >= nb || int(big[pb]) > l {
+			return l + 1, l
+		}
+		k = int(big[pb])
+		pb++
+		if k == l {
+			return l + 1, l - 1
+		}
+		a[l], a[k] = a[k], a[l]
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // insertionSort sorts a[i..j] using a[i−1] as the left sentinel (no value
 // of a[i..j] is smaller), as PSORT does for short segments.
 func insertionSort(a []float64, i, j int) {
@@ -152,31 +237,37 @@ func insertionSort(a []float64, i, j int) {
 	}
 }
 
-// robustnessWeights computes ρ from the current fit (§9.7): e = |y − (T +
-// S)|, cm = 3·(e'[h1] + e'[h2]) with e' the copy of e after psort with
-// targets (h1, h2) = (n div 2 + 1, n − h1 + 1) (1-based, in that order),
-// ρ = 1 for e ≤ 0.001·cm, (1 − (e/cm)²)² for e ≤ 0.999·cm, else 0. It
-// reports false if e contains NaN (only possible if the data overflowed).
-func (s *STL) robustnessWeights(rho, y, S, T []float64) bool {
-	n := len(y)
-	e := s.e[:n]
-	S, T, rho = S[:n], T[:n], rho[:n]
+// residualChunk sets e_i = |y_i − (T_i + S_i)| for lo ≤ i < hi, the
+// residuals that PSORT and the robustness weights use (§9.7), and notes a
+// NaN (possible only if the data overflowed).
+func (s *STL) residualChunk(lo, hi int) {
+	y, T, S, e := s.y[lo:hi], s.T[lo:hi], s.S[lo:hi], s.e[lo:hi]
+	T, S, e = T[:len(y)], S[:len(y)], e[:len(y)]
+	nan := false
 	for i, v := range y {
 		r := math.Abs(v - (T[i] + S[i]))
-		if r != r {
-			return false
-		}
 		e[i] = r
+		if r != r {
+			nan = true
+		}
 	}
-	h1 := n/2 + 1
-	h2 := n - h1 + 1
-	ind := [2]int{h1 - 1, h2 - 1}
-	psort(e, ind[:])
-	cm := 3 * (e[h1-1] + e[h2-1])
+	if nan {
+		s.par.nan.Store(true)
+	}
+}
+
+// weightsChunk sets the robustness weights of lo ≤ i < hi from cm = 3·(e'[h1]
+// + e'[h2]) (§9.7): ρ = 1 for e ≤ 0.001·cm, (1 − (e/cm)²)² for e ≤
+// 0.999·cm, else 0, with e = |y − (T + S)|; and D = y − T for the next pass.
+func (s *STL) weightsChunk(lo, hi int) {
+	cm := s.par.task.cm
 	c9 := 0.999 * cm
 	c1 := 0.001 * cm
+	y, T, S, rho, d := s.y[lo:hi], s.T[lo:hi], s.S[lo:hi], s.rho[lo:hi], s.d[lo:hi]
+	T, S, rho, d = T[:len(y)], S[:len(y)], rho[:len(y)], d[:len(y)]
 	for i, v := range y {
-		r := math.Abs(v - (T[i] + S[i]))
+		t := T[i]
+		r := math.Abs(v - (t + S[i]))
 		switch {
 		case r <= c1:
 			rho[i] = 1
@@ -187,6 +278,6 @@ func (s *STL) robustnessWeights(rho, y, S, T []float64) bool {
 		default:
 			rho[i] = 0
 		}
+		d[i] = v - t
 	}
-	return true
 }

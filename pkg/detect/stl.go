@@ -39,6 +39,11 @@ type STL struct {
 	cycd []float64 // per-phase interpolation slopes, np
 
 	wbuf [4][]float64 // weights of the fits in flight in fitWeighted
+	par  stlPar       // the optional helper goroutine
+	psb  psortBuf
+
+	// The series of the running call.
+	y, S, T []float64
 }
 
 // stlSettings are the parameters of §9.1 for a series of n values with
@@ -143,44 +148,137 @@ func (s *STL) Decompose(seasonal, trend, y []float64, period int) error {
 		}
 	}
 	s.prepare(n, period)
-	np := period
-	S, T := seasonal, trend
-	clear(T)
+	s.parStart(n * (s.cfg.nt + s.cfg.nl) / 8)
+	defer s.parEnd()
+	s.S, s.T, s.y = seasonal, trend, y
+	defer func() { s.S, s.T, s.y = nil, nil, nil }()
+	if !s.passes() {
+		fillNaN(seasonal)
+		fillNaN(trend)
+		return nil
+	}
+	periodicMean(seasonal, period, s.cycv, s.cyca)
+	return nil
+}
+
+// passes runs the 16 passes of §9.6–§9.7 on s.y, leaving the seasonal
+// (before averaging) and trend in s.S and s.T. It reports false if the fit
+// overflowed into NaN.
+func (s *STL) passes() bool {
+	n, np := s.n, s.np
+	s.par.nan.Store(false)
 	rho := s.rho[:n]
 	for i := range rho {
 		rho[i] = 1
 	}
+	d := s.d[:n]
+	copy(d, s.y) // D = y − T with T = 0
 	for pass := 0; pass < 16; pass++ {
 		if pass > 0 {
-			if !s.robustnessWeights(rho, y, S, T) {
-				fillNaN(seasonal)
-				fillNaN(trend)
-				return nil
+			// §9.7: ρ from e = |y − (T + S)|, computed with T; then
+			// D = y − T for this pass.
+			if s.par.nan.Load() {
+				return false
+			}
+			e := s.e[:n]
+			h1 := n/2 + 1
+			h2 := n - h1 + 1
+			ind := [2]int{h1 - 1, h2 - 1}
+			s.psb.psort(e, ind[:])
+			s.par.task.cm = 3 * (e[h1-1] + e[h2-1])
+			s.par.task.kind = taskWeights
+			s.run(s.chunks(n))
+		}
+		// §9.6 step 2: C = cycle-subseries smoothing of D.
+		s.par.task.kind = taskCycle
+		s.run(len(s.cyc.items))
+		// Step 3: L = low-pass of C: moving averages, then SMOOTH.
+		c := s.c[:n+2*np]
+		movingAverages(s.ma[:n+np+1], s.mb[:n+2], s.l0[:n], c, np)
+		s.par.task.kind = taskDotFits
+		s.par.task.plan, s.par.task.ys, s.par.task.in = &s.low, s.l[:n], s.l0[:n]
+		s.run((len(s.low.fits) + 3) / 4)
+		// Step 4 with the interpolation of L: S = C[np+i] − L, then
+		// D = y − S.
+		s.par.task.kind = taskLowInterp
+		s.run(s.chunks(n))
+		// Step 5: T = SMOOTH(y − S, nt, 1, ntjump, ρ), then e for the
+		// next pass.
+		if pass == 0 {
+			// Without robustness weights the fits are dot products with
+			// the precomputed weights.
+			s.par.task.kind = taskDotFits
+			s.par.task.plan, s.par.task.ys, s.par.task.in = &s.trend, s.T, s.d[:n]
+			s.run((len(s.trend.fits) + 3) / 4)
+		} else {
+			s.par.task.kind = taskTrendFits
+			s.run(len(s.trend.fits))
+		}
+		s.par.task.kind = taskTrendInterp
+		s.par.task.last = pass == 15
+		s.run(s.chunks(n))
+	}
+	return !s.par.nan.Load()
+}
+
+// chunkLen is the number of elements of an element-wise work item.
+const chunkLen = 2048
+
+func (s *STL) chunks(n int) int { return (n + chunkLen - 1) / chunkLen }
+
+// Kinds of parallel work.
+const (
+	taskWeights     = iota // ρ and D = y − T, element-wise
+	taskCycle              // cycle-subseries, by runs of phases
+	taskDotFits            // unweighted fits (low-pass, first trend), four at a time
+	taskLowInterp          // low-pass interpolation, S, D = y − S, element-wise
+	taskTrendFits          // trend fits, one at a time through the pipeline
+	taskTrendInterp        // trend interpolation and e, element-wise
+)
+
+// work takes items of the open phase until none is left.
+func (s *STL) work(helper bool) {
+	p := &s.par
+	n := s.n
+	switch p.task.kind {
+	case taskTrendFits:
+		w := &s.wbuf
+		if helper {
+			w = &p.hw
+		}
+		s.trend.fitWeighted(s.T, s.d[:n], s.rho[:n], s.jf, w, p, helper)
+		return
+	}
+	for {
+		it := p.take(helper)
+		if it < 0 {
+			return
+		}
+		lo, hi := it*chunkLen, min(it*chunkLen+chunkLen, n)
+		switch p.task.kind {
+		case taskWeights:
+			s.weightsChunk(lo, hi)
+		case taskCycle:
+			s.cycleItem(it)
+		case taskDotFits:
+			t := &p.task
+			t.plan.dotFits(t.ys, t.in, 4*it, min(4*it+4, len(t.plan.fits)))
+		case taskLowInterp:
+			s.low.interpolateRange(s.l[:n], lo, hi)
+			S, y, d, l := s.S[lo:hi], s.y[lo:hi], s.d[lo:hi], s.l[lo:hi]
+			cs := s.c[s.np+lo : s.np+hi]
+			for i := range S {
+				v := cs[i] - l[i]
+				S[i] = v
+				d[i] = y[i] - v
+			}
+		case taskTrendInterp:
+			s.trend.interpolateRange(s.T, lo, hi)
+			if !p.task.last {
+				s.residualChunk(lo, hi)
 			}
 		}
-		// §9.6 step 1–2: D = y − T, C = cycle-subseries smoothing of D.
-		d := s.d[:n]
-		for i, v := range y {
-			d[i] = v - T[i]
-		}
-		c := s.c[:n+2*np]
-		s.cycleSubseries(c, d, rho)
-		// Step 3: L = low-pass of C.
-		s.lowPass(s.l[:n], c)
-		// Step 4: S = C[np+i] − L.
-		l := s.l[:n]
-		cs := c[np : np+n]
-		for i := range S {
-			S[i] = cs[i] - l[i]
-		}
-		// Step 5: T = SMOOTH(y − S, nt, 1, ntjump, ρ).
-		for i, v := range y {
-			d[i] = v - S[i]
-		}
-		s.smoothWeighted(&s.trend, T, d, rho)
 	}
-	periodicMean(S, np)
-	return nil
 }
 
 func fillNaN(x []float64) {
@@ -216,21 +314,12 @@ func (s *STL) prepare(n, np int) {
 		}
 	}
 	s.low.build(n, s.cfg.nl, s.cfg.nljump, true)
-	s.trend.build(n, s.cfg.nt, s.cfg.ntjump, false)
+	s.trend.build(n, s.cfg.nt, s.cfg.ntjump, true)
 	s.cyc.build(n, np, s.cfg.ns)
 	for i := range s.wbuf {
 		s.wbuf[i] = grow(s.wbuf[i], s.trend.wl)
+		s.par.hw[i] = grow(s.par.hw[i], s.trend.wl)
 	}
-}
-
-// smoothWeighted is SMOOTH with robustness weights rho: ys = SMOOTH(y).
-func (s *STL) smoothWeighted(p *smoothPlan, ys, y, rho []float64) {
-	if p.m < 2 {
-		ys[0] = y[0]
-		return
-	}
-	p.fitWeighted(ys, y, rho, s.jf, 0, len(p.fits), &s.wbuf)
-	p.interpolate(ys)
 }
 
 // grow returns a slice of length n, reusing buf's storage when it is large

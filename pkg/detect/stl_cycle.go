@@ -18,7 +18,14 @@ type cyclePlan struct {
 	n, np int
 	grp   [2]cycleGroup // phases with k = ⌊n/np⌋ + 1, then those with k = ⌊n/np⌋
 	ngrp  int
+	items []cycleItem // the work items: runs of at most cyclePhases phases
 }
+
+// cycleItem is a run of phases p0 ≤ p < p1 of group g.
+type cycleItem struct{ g, p0, p1 int }
+
+// cyclePhases is the number of phases of a work item.
+const cyclePhases = 128
 
 // cycleGroup is a run of phases whose subseries have the same length k.
 type cycleGroup struct {
@@ -41,6 +48,13 @@ func (p *cyclePlan) build(n, np, ns int) {
 	}
 	p.grp[p.ngrp].build(r, np, q, ns)
 	p.ngrp++
+	p.items = p.items[:0]
+	for gi := 0; gi < p.ngrp; gi++ {
+		g := &p.grp[gi]
+		for p0 := g.p0; p0 < g.p1; p0 += cyclePhases {
+			p.items = append(p.items, cycleItem{gi, p0, min(p0+cyclePhases, g.p1)})
+		}
+	}
 }
 
 func (g *cycleGroup) build(p0, p1, k, ns int) {
@@ -75,55 +89,52 @@ func equalBits(a, b []float64) bool {
 	return true
 }
 
-// cycleSubseries writes the cycle-subseries smoothing of d with robustness
-// weights rho into c (n + 2·np values, §9.4).
-func (s *STL) cycleSubseries(c, d, rho []float64) {
+// cycleItem computes work item it of the cycle-subseries smoothing (§9.4)
+// of s.d with weights s.rho into s.c (n + 2·np values): the four fits of
+// each of its phases, the interpolation between the first and last, and
+// the fallbacks where EST fails.
+func (s *STL) cycleItem(it int) {
 	p := &s.cyc
-	np := p.np
-	for gi := 0; gi < p.ngrp; gi++ {
-		g := &p.grp[gi]
-		k, p0, p1 := g.k, g.p0, g.p1
-		P := p1 - p0
-		// v[f][p−p0] is the value of fit f for phase p; tot the weights'
-		// total A.
-		var v, tot [4][]float64
-		for f := range v {
-			v[f] = s.cycv[f*np : f*np+P]
-			tot[f] = s.cyca[f*np : f*np+P]
+	item := p.items[it]
+	g := &p.grp[item.g]
+	np, k, p0, p1 := p.np, g.k, item.p0, item.p1
+	d, rho, c := s.d[:s.n], s.rho[:s.n], s.c[:s.n+2*np]
+	// v[f][p−p0] is the value of fit f for phase p; tot its weights' total A.
+	var v, tot [4][]float64
+	for f := range v {
+		v[f] = s.cycv[f*np+p0 : f*np+p1]
+		tot[f] = s.cyca[f*np+p0 : f*np+p1]
+	}
+	for f := 0; f < 4; f++ {
+		if e := g.same[f]; e != f {
+			copy(v[f], v[e])
+			copy(tot[f], tot[e])
+		} else {
+			estRows(v[f], tot[f], g.kern[f], d, rho, np, p0)
 		}
-		for f := 0; f < 4; f++ {
-			if e := g.same[f]; e != f {
-				copy(v[f], v[e])
-				copy(tot[f], tot[e])
-			} else {
-				estRows(v[f], tot[f], g.kern[f], d, rho, np, p0)
-			}
-			for q, t := range tot[f] {
-				if !(t > 0) {
-					v[f][q] = fallback(f, q, k, np, p0, d, v)
-				}
+		for q, t := range tot[f] {
+			if !(t > 0) {
+				v[f][q] = fallback(f, q, k, np, p0, d, v)
 			}
 		}
-		// SMOOTH's fallback for v_1 and v_k is the data value; the
-		// extensions fall back to v_1 and v_k (§9.4 steps 3–4).
-		v1, vk, v0, vk1 := v[0], v[1], v[2], v[3]
-		copy(c[p0:p1], v0)
-		copy(c[np+p0:np+p1], v1)
-		copy(c[k*np+p0:k*np+p1], vk)
-		copy(c[(k+1)*np+p0:(k+1)*np+p1], vk1)
-		if k >= 3 {
-			// Interpolation between v_1 and v_k, g = k − 1 (§9.3 step 3).
-			delta := s.cycd[:P]
-			fg := float64(k - 1)
-			for q := range delta {
-				delta[q] = (vk[q] - v1[q]) / fg
-			}
-			for i := 2; i < k; i++ {
-				row := c[i*np+p0 : i*np+p1]
-				fi := float64(i - 1)
-				for q := range row {
-					row[q] = v1[q] + float64(delta[q]*fi)
-				}
+	}
+	v1, vk, v0, vk1 := v[0], v[1], v[2], v[3]
+	copy(c[p0:p1], v0)
+	copy(c[np+p0:np+p1], v1)
+	copy(c[k*np+p0:k*np+p1], vk)
+	copy(c[(k+1)*np+p0:(k+1)*np+p1], vk1)
+	if k >= 3 {
+		// Interpolation between v_1 and v_k, g = k − 1 (§9.3 step 3).
+		delta := s.cycd[p0:p1]
+		fg := float64(k - 1)
+		for q := range delta {
+			delta[q] = (vk[q] - v1[q]) / fg
+		}
+		for i := 2; i < k; i++ {
+			row := c[i*np+p0 : i*np+p1]
+			fi := float64(i - 1)
+			for q := range row {
+				row[q] = v1[q] + float64(delta[q]*fi)
 			}
 		}
 	}
@@ -168,35 +179,56 @@ func estRows(out, tot, kern, d, rho []float64, np, p0 int) {
 	}
 }
 
-// lowPass writes the low-pass filter of c (n + 2·np values) into l (n
-// values): moving averages of lengths np, np and 3, then SMOOTH with span
-// nl, degree 1 and no weights (§9.5).
-func (s *STL) lowPass(l, c []float64) {
-	n, np := s.n, s.np
-	ma := s.ma[:n+np+1]
-	mb := s.mb[:n+2]
-	l0 := s.l0[:n]
-	movingAverage(ma, c, np)
-	movingAverage(mb, ma, np)
-	movingAverage(l0, mb, 3)
-	s.low.smoothUnweighted(l, l0)
-}
-
-// movingAverage writes the len(z) − k + 1 moving averages of length k of z
-// into out with R's running sum: s = z_1 + … + z_k, then s = s − z_{j−1} +
-// z_{j+k−1} (§9.5).
-func movingAverage(out, z []float64, k int) {
-	fk := float64(k)
-	v := 0.0
-	for _, x := range z[:k] {
-		v += x
+// movingAverages computes the three moving averages of §9.5, each with R's
+// running sum (s = z_1 + … + z_k, then s = s − z_{j−1} + z_{j+k−1}, divided
+// by k): a = MA(c, np), b = MA(a, np), l0 = MA(b, 3). Each running sum is a
+// chain of dependent additions; the three chains run in one loop, each as
+// soon as its input is ready, so that they overlap.
+func movingAverages(a, b, l0, c []float64, np int) {
+	n := len(l0)
+	fk := float64(np)
+	// a[0]; b's first sum starts with a[0].
+	s1 := 0.0
+	for _, x := range c[:np] {
+		s1 += x
 	}
-	out[0] = v / fk
-	sub := z[:len(out)-1]
-	add := z[k : k+len(sub)]
-	o := out[1 : 1+len(sub)]
-	for j := range sub {
-		v = v - sub[j] + add[j]
-		o[j] = v / fk
+	a[0] = s1 / fk
+	s2 := a[0]
+	// a[1..np−1], adding each to b's first sum.
+	for t := 1; t < np; t++ {
+		s1 = s1 - c[t-1] + c[t+np-1]
+		a[t] = s1 / fk
+		s2 += a[t]
+	}
+	b[0] = s2 / fk
+	s3 := b[0]
+	// a[np], a[np+1] with b[1], b[2], completing l0's first sum.
+	for t := np; t < np+2; t++ {
+		s1 = s1 - c[t-1] + c[t+np-1]
+		a[t] = s1 / fk
+		u := t - np + 1
+		s2 = s2 - a[u-1] + a[t]
+		b[u] = s2 / fk
+		s3 += b[u]
+	}
+	l0[0] = s3 / 3
+	// Steady state: a[t], b[t−np+1], l0[t−np−1] for t = np+2 … n+np.
+	cOld := c[np+1 : n+np]
+	cNew := c[2*np+1 : n+2*np]
+	aOld := a[2 : n+1]
+	bOld := b[0 : n-1]
+	aT := a[np+2 : n+np+1]
+	bU := b[3 : n+2]
+	l0V := l0[1:n]
+	cNew, aOld, bOld, aT, bU, l0V = cNew[:len(cOld)], aOld[:len(cOld)], bOld[:len(cOld)], aT[:len(cOld)], bU[:len(cOld)], l0V[:len(cOld)]
+	for i := range cOld {
+		s1 = s1 - cOld[i] + cNew[i]
+		at := s1 / fk
+		aT[i] = at
+		s2 = s2 - aOld[i] + at
+		bu := s2 / fk
+		bU[i] = bu
+		s3 = s3 - bOld[i] + bu
+		l0V[i] = s3 / 3
 	}
 }

@@ -6,20 +6,31 @@ import "math"
 // (i mod np, 0-based), as R's stl does for s.window = "periodic"
 // (shesd.md §9.9). R's mean sums in long double and adds a correction
 // pass; the mean here is the exact sum divided by the count, rounded once,
-// which reproduces it.
-func periodicMean(S []float64, np int) {
+// which reproduces it. hi and lo are scratch space of np values; the
+// phases are summed side by side, one cycle at a time, each in its order.
+func periodicMean(S []float64, np int, hi, lo []float64) {
 	n := len(S)
-	for c := 0; c < np && c < n; c++ {
-		var hi, lo float64
-		cnt := 0
-		for i := c; i < n; i += np {
-			hi, lo = ddAdd(hi, lo, S[i])
+	hi, lo = hi[:np], lo[:np]
+	clear(hi)
+	clear(lo)
+	for r := 0; r < n; r += np {
+		row := S[r:min(r+np, n)]
+		h, l := hi[:len(row)], lo[:len(row)]
+		for c, x := range row {
+			h[c], l[c] = ddAdd(h[c], l[c], x)
+		}
+	}
+	full, rest := n/np, n%np
+	for c := range hi {
+		cnt := full
+		if c < rest {
 			cnt++
 		}
-		m := ddDivInt(hi, lo, cnt)
-		for i := c; i < n; i += np {
-			S[i] = m
-		}
+		hi[c] = ddDivInt(hi[c], lo[c], cnt)
+	}
+	for r := 0; r < n; r += np {
+		row := S[r:min(r+np, n)]
+		copy(row, hi[:len(row)])
 	}
 }
 

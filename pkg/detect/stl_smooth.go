@@ -193,41 +193,29 @@ func (p *smoothPlan) buildWeights() {
 	}
 }
 
-// interpolate fills the points between fitted ones (§9.3 step 3).
-func (p *smoothPlan) interpolate(ys []float64) {
+// interpolateRange fills the points of lo ≤ j < hi that lie between fitted
+// ones (§9.3 step 3); the fitted points must be set.
+func (p *smoothPlan) interpolateRange(ys []float64, lo, hi int) {
 	m, g := p.m, p.g
 	if g == 1 {
 		return
 	}
 	fg := float64(g)
-	for i := 0; i+g < m; i += g {
+	for i := lo / g * g; i < hi && i+g < m; i += g {
 		y0 := ys[i]
 		delta := (ys[i+g] - y0) / fg
-		seg := ys[i+1 : i+g]
-		for j := range seg {
-			seg[j] = y0 + float64(delta*float64(j+1))
+		for j := max(i+1, lo); j < min(i+g, hi); j++ {
+			ys[j] = y0 + float64(delta*float64(j-i))
 		}
 	}
 	last := ((m - 1) / g) * g
-	if last != m-1 && last != m-2 {
+	if last != m-1 && last != m-2 && hi > last+1 {
 		y0 := ys[last]
 		delta := (ys[m-1] - y0) / float64(m-1-last)
-		seg := ys[last+1 : m-1]
-		for j := range seg {
-			seg[j] = y0 + float64(delta*float64(j+1))
+		for j := max(last+1, lo); j < min(m-1, hi); j++ {
+			ys[j] = y0 + float64(delta*float64(j-last))
 		}
 	}
-}
-
-// smoothUnweighted is SMOOTH without robustness weights using the plan's
-// precomputed weights: ys = SMOOTH(y).
-func (p *smoothPlan) smoothUnweighted(ys, y []float64) {
-	if p.m < 2 {
-		ys[0] = y[0]
-		return
-	}
-	p.dotFits(ys, y, 0, len(p.fits))
-	p.interpolate(ys)
 }
 
 // dotFits computes the fits lo..hi−1 with the precomputed weights, four at
@@ -280,39 +268,45 @@ func (p *smoothPlan) store(ys, y []float64, f *smoothFit, v float64) {
 // pipeSlot is the state of one fit in the weighted pipeline.
 type pipeSlot struct {
 	f        *smoothFit
+	live     bool
 	A, cb, b float64
 }
 
-// fitWeighted computes the fits lo..hi−1 of EST with robustness weights rho
-// (§9.2, degree 1) and stores them in ys (the input y where EST fails).
+// fitWeighted computes fits of EST with robustness weights rho (§9.2,
+// degree 1), taking them one at a time from the open phase of par, and
+// stores them in ys (the input y where EST fails).
 //
 // EST needs four passes over a window, each a sum that must run in order:
 // the weights' total A; the normalised weights and their centre c̄; the
 // spread c; the fitted value. The passes of one fit depend on each other,
-// so the four passes of four consecutive fits run in one loop, fit t in
-// pass 1 while fit t−1 is in pass 2 and so on: the four sums are
-// independent and overlap in the CPU, and each keeps its own order. The
-// division of pass 2 hides behind the other three. w holds the weights of
-// the four fits in flight (wl values each); jf[i] = i + 1.
-func (p *smoothPlan) fitWeighted(ys, y, rho, jf []float64, lo, hi int, w *[4][]float64) {
-	if lo >= hi {
+// so the four passes of four fits run in one loop, fit t in pass 1 while
+// fit t−1 is in pass 2 and so on: the four sums are independent and overlap
+// in the CPU, and each keeps its own order. The division of pass 2 hides
+// behind the other three. w holds the weights of the four fits in flight
+// (wl values each); jf[i] = i + 1.
+func (p *smoothPlan) fitWeighted(ys, y, rho, jf []float64, w *[4][]float64, par *stlPar, helper bool) {
+	if len(p.fits) == 0 {
 		return
 	}
 	wl := p.wl
 	lim := 0.001 * p.rng
+	// Slots of the fits in flight; a slot without a fit (live false)
+	// computes on some valid window and its results are dropped.
 	var sl [4]pipeSlot
-	fit := func(t int) *smoothFit {
-		if t < lo {
-			t = lo
-		} else if t >= hi {
-			t = hi - 1
-		}
-		return &p.fits[t]
+	for i := range sl {
+		sl[i].f = &p.fits[0]
 	}
-	for t := lo; t < hi+3; t++ {
+	for t := 0; ; t++ {
 		s1, s2, s3, s4 := &sl[t&3], &sl[(t-1)&3], &sl[(t-2)&3], &sl[(t-3)&3]
-		f1, f2, f3, f4 := fit(t), fit(t-1), fit(t-2), fit(t-3)
-		s1.f = f1
+		if fi := par.take(helper); fi >= 0 {
+			s1.f, s1.live = &p.fits[fi], true
+		} else {
+			s1.live = false
+			if !s2.live && !s3.live && !s4.live {
+				return
+			}
+		}
+		f1, f2, f3, f4 := s1.f, s2.f, s3.f, s4.f
 		K1 := p.kern[f1.k:][:wl]
 		R1 := rho[f1.a:][:wl]
 		W1 := w[t&3][:wl]
@@ -349,7 +343,7 @@ func (p *smoothPlan) fitWeighted(ys, y, rho, jf []float64, lo, hi int, w *[4][]f
 				s3.b = (f3.x0 - cb3) / c3
 			}
 		}
-		if t-3 >= lo {
+		if s4.live {
 			if !(s4.A > 0) {
 				ys4 = y[f4.i]
 			}

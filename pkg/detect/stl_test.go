@@ -378,6 +378,13 @@ func TestSTL_NonFinite(t *testing.T) {
 	if err := s.Decompose(S, T, y, 7); err != nil {
 		t.Fatal(err)
 	}
+	// The STL is still good for finite data afterwards.
+	y = synthSeasonal(100, 7, 1)
+	S, T = decompose(t, &s, y, 7)
+	rs, rt := refSTL(y, 7)
+	if !slices.Equal(S, rs) || !slices.Equal(T, rt) {
+		t.Error("after non-finite input: result differs from the literal STL")
+	}
 }
 
 func TestSTL_Allocs(t *testing.T) {

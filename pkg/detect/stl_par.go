@@ -1,0 +1,212 @@
+package detect
+
+import (
+	"runtime"
+	"sync/atomic"
+	"time"
+)
+
+// helperLinger is how long a parked helper waits for the next call.
+const helperLinger = time.Second
+
+// The parallel parts of a decomposition (the fits of a smoother, the
+// phases of the cycle-subseries, element-wise steps) consist of independent
+// work items whose results do not depend on which goroutine computes them:
+// every item writes its own outputs and every sum keeps its order, so the
+// results are the same bits with or without the helper.
+//
+// During a Decompose call one helper goroutine may serve the calling one.
+// For each parallel step the caller opens a phase, takes items from the
+// front of the phase's range and the helper from the back; the helper must
+// enter a phase before it takes items, and the caller closes the phase when
+// it runs out of items, waiting only if the helper entered. A helper that
+// is slow to start (busy machine, GOMAXPROCS = 1) therefore never delays
+// the caller by more than the item it is working on. Between phases of a
+// call the helper spins, yielding its P. After a call it parks, and exits
+// if no call comes within helperLinger, so that back-to-back calls reuse it
+// (and do not allocate a goroutine each) while an idle STL holds no
+// goroutine for long.
+
+// Phase states, in the low two bits of stlPar.state; the phase number is in
+// the other bits.
+const (
+	phaseOpen    = 0
+	phaseEntered = 1 // the helper is taking items
+	phaseDone    = 2 // closed by the caller or left by the helper
+)
+
+type stlPar struct {
+	helper func() // the helper's loop, bound once (a go statement with it does not allocate)
+	on     bool   // the helper may serve this call
+
+	state atomic.Uint64 // phase<<2 | phase state
+	items atomic.Uint64 // next front item << 32 | end of the items not yet taken
+	phase uint64
+
+	task parTask // what the open phase does (written before the phase opens)
+
+	nan    atomic.Bool // a residual was NaN (the fit overflowed)
+	active atomic.Bool // a call is running: the helper spins, not parks
+	alive  atomic.Bool // a helper goroutine exists
+	parked atomic.Bool // the helper waits on wake
+	wake   chan struct{}
+	timer  *time.Timer
+
+	hw [4][]float64 // the helper's pipeline buffers (fitWeighted)
+}
+
+// parTask describes the work of a phase.
+type parTask struct {
+	kind int
+	n    int     // number of items
+	cm   float64 // taskWeights: 6 × the "median" residual
+	last bool    // taskTrendInterp: the last pass, no residuals needed
+	// taskDotFits: ys = SMOOTH(in) with plan's precomputed weights.
+	plan   *smoothPlan
+	ys, in []float64
+}
+
+// parStart lets a helper serve this call if the work is large enough and
+// another P may run it.
+func (s *STL) parStart(work int) {
+	p := &s.par
+	p.on = work >= 1<<18 && runtime.GOMAXPROCS(0) > 1
+	if !p.on {
+		return
+	}
+	if p.helper == nil {
+		p.helper = s.helpLoop
+		p.wake = make(chan struct{}, 1)
+		p.timer = time.NewTimer(helperLinger)
+	}
+	p.active.Store(true)
+	if p.alive.CompareAndSwap(false, true) {
+		go p.helper()
+	} else if p.parked.Load() {
+		select {
+		case p.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// parEnd ends the helper's service for this call.
+func (s *STL) parEnd() {
+	if s.par.on {
+		s.par.active.Store(false)
+	}
+}
+
+// open starts a phase of n items; the caller has set s.par.task.
+func (p *stlPar) open(n int) {
+	p.task.n = n
+	p.items.Store(uint64(n))
+	p.phase++
+	p.state.Store(p.phase << 2)
+}
+
+// close ends the phase once the caller has no items left, waiting for the
+// helper if it entered.
+func (p *stlPar) close() {
+	if p.state.CompareAndSwap(p.phase<<2|phaseOpen, p.phase<<2|phaseDone) {
+		return
+	}
+	for p.state.Load() != p.phase<<2|phaseDone {
+		// The helper finishes the item it holds; spin briefly.
+	}
+}
+
+// front takes the next item from the front, or returns −1.
+func (p *stlPar) front() int {
+	for {
+		v := p.items.Load()
+		lo, hi := v>>32, v&(1<<32-1)
+		if lo >= hi {
+			return -1
+		}
+		if p.items.CompareAndSwap(v, (lo+1)<<32|hi) {
+			return int(lo)
+		}
+	}
+}
+
+// back takes the next item from the back, or returns −1.
+func (p *stlPar) back() int {
+	for {
+		v := p.items.Load()
+		lo, hi := v>>32, v&(1<<32-1)
+		if lo >= hi {
+			return -1
+		}
+		if p.items.CompareAndSwap(v, lo<<32|(hi-1)) {
+			return int(hi - 1)
+		}
+	}
+}
+
+// take returns the next item for the caller (front) or the helper (back).
+func (p *stlPar) take(helper bool) int {
+	if helper {
+		return p.back()
+	}
+	return p.front()
+}
+
+// run opens a phase of n items, works on it and closes it. Without a
+// helper it runs the items in order without the atomic bookkeeping.
+func (s *STL) run(n int) {
+	p := &s.par
+	if !p.on {
+		p.task.n = n
+		p.items.Store(uint64(n))
+		s.work(false)
+		return
+	}
+	p.open(n)
+	s.work(false)
+	p.close()
+}
+
+// helpLoop is the helper goroutine: it enters each new phase it sees and
+// works on it; it parks between calls and exits after helperLinger without
+// a call.
+func (s *STL) helpLoop() {
+	p := &s.par
+	var seen uint64
+	for {
+		st := p.state.Load()
+		if st&3 == phaseOpen && st>>2 != seen && p.state.CompareAndSwap(st, st|phaseEntered) {
+			seen = st >> 2
+			s.work(true)
+			p.state.Store(st&^3 | phaseDone)
+			continue
+		}
+		if p.active.Load() {
+			runtime.Gosched()
+			continue
+		}
+		// Park; the caller wakes a parked helper when a call starts.
+		p.parked.Store(true)
+		if p.active.Load() {
+			p.parked.Store(false)
+			continue
+		}
+		p.timer.Reset(helperLinger)
+		select {
+		case <-p.wake:
+			p.parked.Store(false)
+		case <-p.timer.C:
+			p.parked.Store(false)
+			if p.active.Load() {
+				continue
+			}
+			p.alive.Store(false)
+			// A call may have started before alive was cleared and found
+			// the helper alive: serve it.
+			if p.active.Load() && p.alive.CompareAndSwap(false, true) {
+				continue
+			}
+			return
+		}
+	}
+}
