@@ -390,8 +390,8 @@ func appendRange(dst []int32, a, b int) []int32 {
 
 // startCall sizes the per-call scratch for n rows.
 func (d *Detector) startCall(n int) {
-	d.expected = grow(d.expected, n)
-	d.hasExp = grow(d.hasExp, n)
+	d.expected = resize(d.expected, n)
+	d.hasExp = resize(d.hasExp, n)
 	clear(d.hasExp)
 	if d.seen == nil {
 		d.seen = make(map[int64]struct{})

@@ -57,3 +57,41 @@ func TestESD_RTrace(t *testing.T) {
 		t.Errorf("numAnoms = %d, R %d", res.numAnoms, last)
 	}
 }
+
+// TestNumAnoms_BoundsAgreeWithExact: the shortcut bounds in numAnoms never
+// change the outcome of evaluating every λ_s exactly.
+func TestNumAnoms_BoundsAgreeWithExact(t *testing.T) {
+	for _, n := range []int{10, 49, 672, 14398} {
+		for _, dir := range []Direction{Pos, Both} {
+			for _, alpha := range []float64{0.001, 0.05, 0.5, 0.9} {
+				steps := n * 2 / 5
+				score := make([]float64, steps)
+				exact := make([]float64, steps)
+				for s := 1; s <= steps; s++ {
+					exact[s-1] = criticalValue(n, s, alpha, dir)
+				}
+				// Scores just above, at and below each λ_s, one step at a
+				// time, so every step is once the last exceeding one.
+				for _, j := range []int{0, 1, steps / 2, steps - 1} {
+					for _, f := range []float64{1 + 1e-15, 1, 1 - 1e-15, 0.5} {
+						for i := range score {
+							score[i] = exact[i] * 0.9
+						}
+						score[j] = exact[j] * f
+						want := 0
+						for s := steps; s >= 1; s-- {
+							if score[s-1] > exact[s-1] {
+								want = s
+								break
+							}
+						}
+						got, err := numAnoms(score, n, alpha, dir)
+						if err != nil || got != want {
+							t.Fatalf("n=%d dir=%v alpha=%v j=%d f=%v: %d, %v; want %d", n, dir, alpha, j, f, got, err, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -65,7 +65,7 @@ func (r *radixSorter) sortKeys(keys []uint64) {
 		return
 	}
 	need := r.histogram(keys)
-	r.tmpK = grow(r.tmpK, n)
+	r.tmpK = resize(r.tmpK, n)
 	src, dst := keys, r.tmpK
 	for p := 0; p < radixPasses; p++ {
 		if !need[p] {
@@ -94,8 +94,8 @@ func (r *radixSorter) sortPairs(keys []uint64, idx []int32) {
 		return
 	}
 	need := r.histogram(keys)
-	r.tmpK = grow(r.tmpK, n)
-	r.tmpI = grow(r.tmpI, n)
+	r.tmpK = resize(r.tmpK, n)
+	r.tmpI = resize(r.tmpI, n)
 	srcK, dstK := keys, r.tmpK
 	srcI, dstI := idx, r.tmpI
 	for p := 0; p < radixPasses; p++ {
@@ -140,7 +140,7 @@ func sortFloats(x []float64, keys []uint64) {
 }
 
 func (r *radixSorter) sortFloats(x []float64, keys []uint64) {
-	keys = grow(keys, len(x))
+	keys = resize(keys, len(x))
 	for i, v := range x {
 		keys[i] = floatKey(v)
 	}
@@ -150,9 +150,9 @@ func (r *radixSorter) sortFloats(x []float64, keys []uint64) {
 	}
 }
 
-// grow returns s resliced to n elements, reallocating only when its capacity
+// resize returns s resliced to n elements, reallocating only when its capacity
 // is too small. The contents are unspecified.
-func grow[T any](s []T, n int) []T {
+func resize[T any](s []T, n int) []T {
 	if cap(s) < n {
 		return make([]T, n, n+n/8)
 	}

@@ -27,7 +27,7 @@ func (d *Detector) window(times []int64, values []float64, np int, k, alpha floa
 	}
 	rows = rows[a:b]
 	n := len(rows)
-	d.y = grow(d.y, n)
+	d.y = resize(d.y, n)
 	for i, r := range rows {
 		v := values[r]
 		if math.IsNaN(v) {
@@ -39,19 +39,19 @@ func (d *Detector) window(times []int64, values []float64, np int, k, alpha floa
 		d.y[i] = v
 	}
 
-	d.seasonal = grow(d.seasonal, n)
-	d.trend = grow(d.trend, n)
+	d.seasonal = resize(d.seasonal, n)
+	d.trend = resize(d.trend, n)
 	if err := d.stl.Decompose(d.seasonal, d.trend, d.y, np); err != nil {
 		return err
 	}
 
-	d.sorted = grow(d.sorted, n)
+	d.sorted = resize(d.sorted, n)
 	copy(d.sorted, d.y)
-	d.keys = grow(d.keys, n)
+	d.keys = resize(d.keys, n)
 	d.radix.sortFloats(d.sorted, d.keys)
 	med := medianSorted(d.sorted)
 
-	d.resid = grow(d.resid, n)
+	d.resid = resize(d.resid, n)
 	for i, r := range rows {
 		s, t := d.seasonal[i], d.trend[i]
 		d.resid[i] = (d.y[i] - s) - med
@@ -68,7 +68,7 @@ func (d *Detector) window(times []int64, values []float64, np int, k, alpha floa
 
 	var ts []int64
 	if times != nil {
-		d.yt = grow(d.yt, n)
+		d.yt = resize(d.yt, n)
 		for i, r := range rows {
 			d.yt[i] = times[r]
 		}
@@ -81,7 +81,7 @@ func (d *Detector) window(times []int64, values []float64, np int, k, alpha floa
 
 	// The anomalous timestamps are those of the first numAnoms candidates;
 	// every row of the window with one of them is reported (spec §6.1).
-	d.mark = grow(d.mark, n)
+	d.mark = resize(d.mark, n)
 	clear(d.mark)
 	for s, el := range d.esd.cand[:res.numAnoms] {
 		d.mark[el] = int32(s + 1)
@@ -170,7 +170,7 @@ func (d *Detector) thresholdOf(th Threshold) (float64, bool, error) {
 			return 0, false, ErrThresholdNA
 		}
 	}
-	d.keys = grow(d.keys, len(d.maxima))
+	d.keys = resize(d.keys, len(d.maxima))
 	switch th {
 	case MedMax:
 		d.radix.sortFloats(d.maxima, d.keys)
