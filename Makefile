@@ -28,7 +28,10 @@ unit:
 	$(GO) test -race -count=1 ./...
 
 e2e:
-	@echo "e2e: not wired yet"
+	@$(MAKE) --no-print-directory build
+	@deps=$$(scripts/e2e-deps.sh) && eval "$$deps" && cd test/e2e && \
+	E2E_ANOMALYD=$(CURDIR)/anomalyd E2E_KAPACITORD=$$KAPACITORD E2E_KAPACITOR=$$KAPACITOR E2E_INFLUXD=$$INFLUXD \
+	$(GO) test -tags e2e -count=1 -parallel 6 -timeout 15m -v ./...
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./pkg/detect/

@@ -1,0 +1,243 @@
+package detect
+
+import (
+	"errors"
+	"math"
+)
+
+// errSTLLength reports output slices whose length differs from the input's:
+// a programming error of the caller, not a property of the data.
+var errSTLLength = errors.New("stl: seasonal and trend must have the length of y")
+
+// STL holds scratch buffers for repeated decompositions; the zero value is
+// ready; not safe for concurrent use.
+//
+// An STL also caches, per series length and period, the parts of the
+// computation that depend on positions only (kernel weights, the final
+// local-regression weights of the low-pass smoother), so repeated calls with
+// the same length and period do less work, and calls with an equal or smaller
+// length than an earlier one do not allocate.
+type STL struct {
+	n, np int // configuration the plans below were built for; 0 = none
+	cfg   stlSettings
+
+	low, trend smoothPlan // §9.5 low-pass SMOOTH and §9.6 trend SMOOTH
+	cyc        cyclePlan  // §9.4 cycle-subseries smoothing
+
+	// Per-pass buffers, all 0-based.
+	rho  []float64 // robustness weights (all 1 in the first pass)
+	d    []float64 // y − T, then y − S
+	c    []float64 // cycle-subseries output, n + 2·np values
+	ma   []float64 // first moving average, n + np + 1 values
+	mb   []float64 // second moving average, n + 2 values
+	l0   []float64 // third moving average, n values
+	l    []float64 // low-pass output, n values
+	e    []float64 // |y − (T + S)|, partially sorted by psort
+	jf   []float64 // jf[i] = float64(i + 1), the abscissae of EST
+	cycv []float64 // per-phase fitted values of the 4 fits, 4·np
+	cyca []float64 // their weight totals, 4·np
+	cycd []float64 // per-phase interpolation slopes, np
+
+	wbuf [4][]float64 // weights of the fits in flight in fitWeighted
+}
+
+// stlSettings are the parameters of §9.1 for a series of n values with
+// period np.
+type stlSettings struct {
+	ns, nt, nl             int // spans (seasonal, trend, low-pass)
+	nsjump, ntjump, nljump int
+}
+
+// newSTLSettings computes §9.1: ns = 10n + 1, nt = nextodd(⌈1.5·np /
+// (1 − 1.5/ns)⌉), nl = nextodd(np), jumps ⌈span/10⌉, then the Fortran
+// driver's clamping (spans at least 3 and odd).
+func newSTLSettings(n, np int) stlSettings {
+	ns := 10*n + 1
+	nt := nextOdd(math.Ceil(1.5 * float64(np) / (1 - 1.5/float64(ns))))
+	nl := nextOdd(float64(np))
+	s := stlSettings{
+		ns:     oddAtLeast3(ns),
+		nt:     oddAtLeast3(nt),
+		nl:     oddAtLeast3(nl),
+		nsjump: ceilDiv10(ns),
+		ntjump: ceilDiv10(nt),
+		nljump: ceilDiv10(nl),
+	}
+	return s
+}
+
+// nextOdd is R's nextodd: round half to even, then add 1 if even.
+func nextOdd(v float64) int {
+	r := int(math.RoundToEven(v))
+	if r%2 == 0 {
+		r++
+	}
+	return r
+}
+
+func oddAtLeast3(v int) int {
+	v = max(v, 3)
+	if v%2 == 0 {
+		v++
+	}
+	return v
+}
+
+// ceilDiv10 is R's ceiling(v/10) for positive v.
+func ceilDiv10(v int) int { return (v + 9) / 10 }
+
+// Decompose writes R's seasonal and trend components of y (period =
+// observations per cycle) into seasonal and trend, which must have len(y).
+// It returns ErrNotPeriodic if period < 2 or len(y) <= 2*period. y must not
+// contain NaN/Inf (the caller guarantees it).
+//
+// The result is, bit for bit, what R computes with
+//
+//	stl(ts(y, frequency = period), s.window = "periodic", robust = TRUE)
+//
+// that is the STL procedure of Cleveland, Cleveland, McRae and Terpenning
+// (1990) as netlib's Fortran implements it, in the configuration of
+// shesd.md §9:
+//
+//   - spans ns = 10n + 1 (seasonal, degree 0), nt = nextodd(⌈1.5·period /
+//     (1 − 1.5/ns)⌉) (trend, degree 1), nl = nextodd(period) (low-pass,
+//     degree 1), and jumps ⌈span/10⌉: each LOESS smoother fits tricube-
+//     weighted local lines at every jump-th point and interpolates linearly
+//     in between;
+//   - one pass: D = y − T; the cycle-subseries of D (one per phase) are
+//     smoothed and extended by one cycle at each end (C); C is low-pass
+//     filtered by moving averages of lengths period, period, 3 and a LOESS
+//     (L); S = C − L; T = LOESS(y − S);
+//   - 16 passes: the first without weights, then 15 with robustness weights
+//     ρ = B(|y − T − S| / (6·m)), B(u) = (1 − u²)², where m is the
+//     "median" that the Fortran partial sort leaves in the middle (for even
+//     n not always the true median; shesd.md §9.7–§9.8);
+//   - finally every seasonal value is replaced by the mean over its phase
+//     ((i mod period)), correctly rounded as R's long-double mean; the trend
+//     is not recomputed.
+//
+// Every floating-point operation of the Fortran code is performed in the
+// same order (no FMA), so the results are identical to R's, not merely
+// close.
+//
+// seasonal and trend must not overlap y or each other. On error they are
+// left unchanged. If y contains NaN or ±Inf anyway, Decompose returns nil
+// with seasonal and trend set to NaN everywhere; it never panics or loops
+// forever on such input.
+//
+// Decompose does not allocate once the STL has served a series at least as
+// long with the same or a smaller period.
+func (s *STL) Decompose(seasonal, trend, y []float64, period int) error {
+	n := len(y)
+	if period < 2 || n <= 2*period {
+		return ErrNotPeriodic
+	}
+	if len(seasonal) != n || len(trend) != n {
+		return errSTLLength
+	}
+	for _, v := range y {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			fillNaN(seasonal)
+			fillNaN(trend)
+			return nil
+		}
+	}
+	s.prepare(n, period)
+	np := period
+	S, T := seasonal, trend
+	clear(T)
+	rho := s.rho[:n]
+	for i := range rho {
+		rho[i] = 1
+	}
+	for pass := 0; pass < 16; pass++ {
+		if pass > 0 {
+			if !s.robustnessWeights(rho, y, S, T) {
+				fillNaN(seasonal)
+				fillNaN(trend)
+				return nil
+			}
+		}
+		// §9.6 step 1–2: D = y − T, C = cycle-subseries smoothing of D.
+		d := s.d[:n]
+		for i, v := range y {
+			d[i] = v - T[i]
+		}
+		c := s.c[:n+2*np]
+		s.cycleSubseries(c, d, rho)
+		// Step 3: L = low-pass of C.
+		s.lowPass(s.l[:n], c)
+		// Step 4: S = C[np+i] − L.
+		l := s.l[:n]
+		cs := c[np : np+n]
+		for i := range S {
+			S[i] = cs[i] - l[i]
+		}
+		// Step 5: T = SMOOTH(y − S, nt, 1, ntjump, ρ).
+		for i, v := range y {
+			d[i] = v - S[i]
+		}
+		s.smoothWeighted(&s.trend, T, d, rho)
+	}
+	periodicMean(S, np)
+	return nil
+}
+
+func fillNaN(x []float64) {
+	for i := range x {
+		x[i] = math.NaN()
+	}
+}
+
+// prepare sizes the buffers and builds the plans for n values with period
+// np, reusing what the previous call left when the configuration is the
+// same.
+func (s *STL) prepare(n, np int) {
+	if s.n == n && s.np == np {
+		return
+	}
+	s.n, s.np = n, np
+	s.cfg = newSTLSettings(n, np)
+	s.rho = grow(s.rho, n)
+	s.d = grow(s.d, n)
+	s.c = grow(s.c, n+2*np)
+	s.ma = grow(s.ma, n+np+1)
+	s.mb = grow(s.mb, n+2)
+	s.l0 = grow(s.l0, n)
+	s.l = grow(s.l, n)
+	s.e = grow(s.e, n)
+	s.cycv = grow(s.cycv, 4*np)
+	s.cyca = grow(s.cyca, 4*np)
+	s.cycd = grow(s.cycd, np)
+	if len(s.jf) < n {
+		s.jf = make([]float64, n+n/8)
+		for i := range s.jf {
+			s.jf[i] = float64(i + 1)
+		}
+	}
+	s.low.build(n, s.cfg.nl, s.cfg.nljump, true)
+	s.trend.build(n, s.cfg.nt, s.cfg.ntjump, false)
+	s.cyc.build(n, np, s.cfg.ns)
+	for i := range s.wbuf {
+		s.wbuf[i] = grow(s.wbuf[i], s.trend.wl)
+	}
+}
+
+// smoothWeighted is SMOOTH with robustness weights rho: ys = SMOOTH(y).
+func (s *STL) smoothWeighted(p *smoothPlan, ys, y, rho []float64) {
+	if p.m < 2 {
+		ys[0] = y[0]
+		return
+	}
+	p.fitWeighted(ys, y, rho, s.jf, 0, len(p.fits), &s.wbuf)
+	p.interpolate(ys)
+}
+
+// grow returns a slice of length n, reusing buf's storage when it is large
+// enough.
+func grow(buf []float64, n int) []float64 {
+	if cap(buf) >= n {
+		return buf[:n]
+	}
+	return make([]float64, n, n+n/8)
+}

@@ -1,0 +1,359 @@
+package detect
+
+import "math"
+
+// This file implements SMOOTH (shesd.md §9.3) for the degree-1 smoothers of
+// STL: the low-pass filter (no robustness weights) and the trend (with
+// them). Everything that depends only on positions is computed once per
+// series length in a smoothPlan; the per-pass work is then as small as the
+// Fortran operation order allows.
+
+// smoothPlan is SMOOTH(y[1..m], q, 1, jump, ·) with the positions resolved:
+// which points are fitted, over which window, with which tricube kernel.
+type smoothPlan struct {
+	m, q, g int
+	wl      int     // window length, the same for every fit: min(q, m)
+	rng     float64 // EST's range = m − 1
+	fits    []smoothFit
+	kern    []float64 // the distinct kernels, wl values each
+
+	// For the unweighted smoother: the final EST weights of every fit
+	// (wl values per fit, in fit order), so that a fit is a single dot
+	// product with the data.
+	wts []float64
+}
+
+// smoothFit is one call of EST.
+type smoothFit struct {
+	x0  float64 // abscissa of the fitted point (1-based)
+	i   int     // 0-based index of the fitted point
+	a   int     // 0-based index of the window's first point
+	k   int     // offset of the fit's kernel in kern
+	lin bool    // h > 0: EST adds the linear term
+	ok  bool    // unweighted EST succeeds (A > 0); only with wts
+}
+
+// build resolves the positions of SMOOTH(y[1..m], q, 1, jump) (§9.3 step 2,
+// including the last point fitted with the window left over) and computes
+// the kernels; with unweighted it also computes every fit's final weights.
+// It reuses the plan's storage.
+func (p *smoothPlan) build(m, q, jump int, unweighted bool) {
+	p.m, p.q = m, q
+	p.rng = float64(m) - 1
+	p.fits = p.fits[:0]
+	p.kern = p.kern[:0]
+	p.wts = p.wts[:0]
+	if m < 2 {
+		// SMOOTH copies y_1; no fits.
+		p.g, p.wl = 1, 1
+		return
+	}
+	g := min(jump, m-1)
+	p.g = g
+	p.wl = min(q, m)
+	a, b := 0, 0 // 1-based window of the last fit
+	switch {
+	case q >= m:
+		a, b = 1, m
+		for i := 1; i <= m; i += g {
+			p.addFit(i, a, b)
+		}
+	case g == 1:
+		half := (q + 1) / 2
+		a, b = 1, q
+		for i := 1; i <= m; i++ {
+			if i > half && b != m {
+				a++
+				b++
+			}
+			p.addFit(i, a, b)
+		}
+	default:
+		half := (q + 1) / 2
+		for i := 1; i <= m; i += g {
+			switch {
+			case i < half:
+				a, b = 1, q
+			case i >= m-half+1:
+				a, b = m-q+1, m
+			default:
+				a, b = i-half+1, i-half+q
+			}
+			p.addFit(i, a, b)
+		}
+	}
+	if g != 1 {
+		if last := ((m-1)/g)*g + 1; last != m {
+			p.addFit(m, a, b) // the window left over from the last fit
+		}
+	}
+	if unweighted {
+		p.buildWeights()
+	}
+}
+
+// addFit appends the fit of point i (1-based) over the window [a, b]
+// (1-based), sharing the kernel of the previous fit when it is the same.
+func (p *smoothPlan) addFit(i, a, b int) {
+	x0 := float64(i)
+	h := math.Max(x0-float64(a), float64(b)-x0)
+	if p.q > p.m {
+		h += float64((p.q - p.m) / 2)
+	}
+	f := smoothFit{x0: x0, i: i - 1, a: a - 1, lin: h > 0}
+	if n := len(p.fits); n > 0 {
+		prev := &p.fits[n-1]
+		if prev.x0-float64(prev.a) == x0-float64(f.a) && p.kernH(prev) == h {
+			f.k = prev.k
+			p.fits = append(p.fits, f)
+			return
+		}
+	}
+	f.k = len(p.kern)
+	p.kern = appendKernel(p.kern, x0, a, p.wl, h)
+	p.fits = append(p.fits, f)
+}
+
+// kernH recomputes the h of an existing fit.
+func (p *smoothPlan) kernH(f *smoothFit) float64 {
+	h := math.Max(f.x0-float64(f.a+1), float64(f.a+p.wl)-f.x0)
+	if p.q > p.m {
+		h += float64((p.q - p.m) / 2)
+	}
+	return h
+}
+
+// appendKernel appends EST's tricube weights (§9.2 step 3, without
+// robustness weights) for the window of wl points starting at a (1-based)
+// around x0 with half-width h.
+func appendKernel(dst []float64, x0 float64, a, wl int, h float64) []float64 {
+	h9 := 0.999 * h
+	h1 := 0.001 * h
+	for j := a; j < a+wl; j++ {
+		r := math.Abs(float64(j) - x0)
+		w := 0.0
+		if r <= h9 {
+			if r <= h1 {
+				w = 1
+			} else {
+				t := r / h
+				t = t * t * t
+				u := 1 - t
+				w = u * u * u
+			}
+		}
+		dst = append(dst, w)
+	}
+	return dst
+}
+
+// buildWeights computes, for every fit, the weights EST ends up with when
+// no robustness weights are in use (§9.2 steps 3–6), so that the fit is
+// Σ wts_j·y_j (step 7) in the same order.
+func (p *smoothPlan) buildWeights() {
+	wl := p.wl
+	for fi := range p.fits {
+		f := &p.fits[fi]
+		k := p.kern[f.k : f.k+wl]
+		start := len(p.wts)
+		p.wts = append(p.wts, k...)
+		w := p.wts[start : start+wl]
+		A := 0.0
+		for _, v := range k {
+			A += v
+		}
+		if !(A > 0) {
+			f.ok = false
+			continue
+		}
+		f.ok = true
+		for j := range w {
+			w[j] = w[j] / A
+		}
+		if !f.lin {
+			continue
+		}
+		base := float64(f.a + 1)
+		cb := 0.0
+		for j, v := range w {
+			cb += float64(v * (base + float64(j)))
+		}
+		beta := f.x0 - cb
+		c := 0.0
+		for j, v := range w {
+			d := (base + float64(j)) - cb
+			c += float64(v * float64(d*d))
+		}
+		if math.Sqrt(c) > 0.001*p.rng {
+			beta = beta / c
+			for j, v := range w {
+				w[j] = v * (float64(beta*((base+float64(j))-cb)) + 1)
+			}
+		}
+	}
+}
+
+// interpolate fills the points between fitted ones (§9.3 step 3).
+func (p *smoothPlan) interpolate(ys []float64) {
+	m, g := p.m, p.g
+	if g == 1 {
+		return
+	}
+	fg := float64(g)
+	for i := 0; i+g < m; i += g {
+		y0 := ys[i]
+		delta := (ys[i+g] - y0) / fg
+		seg := ys[i+1 : i+g]
+		for j := range seg {
+			seg[j] = y0 + float64(delta*float64(j+1))
+		}
+	}
+	last := ((m - 1) / g) * g
+	if last != m-1 && last != m-2 {
+		y0 := ys[last]
+		delta := (ys[m-1] - y0) / float64(m-1-last)
+		seg := ys[last+1 : m-1]
+		for j := range seg {
+			seg[j] = y0 + float64(delta*float64(j+1))
+		}
+	}
+}
+
+// smoothUnweighted is SMOOTH without robustness weights using the plan's
+// precomputed weights: ys = SMOOTH(y).
+func (p *smoothPlan) smoothUnweighted(ys, y []float64) {
+	if p.m < 2 {
+		ys[0] = y[0]
+		return
+	}
+	p.dotFits(ys, y, 0, len(p.fits))
+	p.interpolate(ys)
+}
+
+// dotFits computes the fits lo..hi−1 with the precomputed weights, four at
+// a time so that their independent sums overlap in the pipeline (each sum
+// keeps its own order).
+func (p *smoothPlan) dotFits(ys, y []float64, lo, hi int) {
+	wl := p.wl
+	fi := lo
+	for ; fi+4 <= hi; fi += 4 {
+		f0, f1, f2, f3 := &p.fits[fi], &p.fits[fi+1], &p.fits[fi+2], &p.fits[fi+3]
+		w0 := p.wts[fi*wl : fi*wl+wl]
+		w1 := p.wts[(fi+1)*wl : (fi+1)*wl+wl]
+		w2 := p.wts[(fi+2)*wl : (fi+2)*wl+wl]
+		w3 := p.wts[(fi+3)*wl : (fi+3)*wl+wl]
+		y0 := y[f0.a : f0.a+wl]
+		y1 := y[f1.a : f1.a+wl]
+		y2 := y[f2.a : f2.a+wl]
+		y3 := y[f3.a : f3.a+wl]
+		var s0, s1, s2, s3 float64
+		for j := range w0 {
+			s0 += float64(w0[j] * y0[j])
+			s1 += float64(w1[j] * y1[j])
+			s2 += float64(w2[j] * y2[j])
+			s3 += float64(w3[j] * y3[j])
+		}
+		p.store(ys, y, f0, s0)
+		p.store(ys, y, f1, s1)
+		p.store(ys, y, f2, s2)
+		p.store(ys, y, f3, s3)
+	}
+	for ; fi < hi; fi++ {
+		f := &p.fits[fi]
+		w := p.wts[fi*wl : fi*wl+wl]
+		yy := y[f.a : f.a+wl]
+		s := 0.0
+		for j := range w {
+			s += float64(w[j] * yy[j])
+		}
+		p.store(ys, y, f, s)
+	}
+}
+
+func (p *smoothPlan) store(ys, y []float64, f *smoothFit, v float64) {
+	if !f.ok {
+		v = y[f.i]
+	}
+	ys[f.i] = v
+}
+
+// pipeSlot is the state of one fit in the weighted pipeline.
+type pipeSlot struct {
+	f        *smoothFit
+	A, cb, b float64
+}
+
+// fitWeighted computes the fits lo..hi−1 of EST with robustness weights rho
+// (§9.2, degree 1) and stores them in ys (the input y where EST fails).
+//
+// EST needs four passes over a window, each a sum that must run in order:
+// the weights' total A; the normalised weights and their centre c̄; the
+// spread c; the fitted value. The passes of one fit depend on each other,
+// so the four passes of four consecutive fits run in one loop, fit t in
+// pass 1 while fit t−1 is in pass 2 and so on: the four sums are
+// independent and overlap in the CPU, and each keeps its own order. The
+// division of pass 2 hides behind the other three. w holds the weights of
+// the four fits in flight (wl values each); jf[i] = i + 1.
+func (p *smoothPlan) fitWeighted(ys, y, rho, jf []float64, lo, hi int, w *[4][]float64) {
+	if lo >= hi {
+		return
+	}
+	wl := p.wl
+	lim := 0.001 * p.rng
+	var sl [4]pipeSlot
+	fit := func(t int) *smoothFit {
+		if t < lo {
+			t = lo
+		} else if t >= hi {
+			t = hi - 1
+		}
+		return &p.fits[t]
+	}
+	for t := lo; t < hi+3; t++ {
+		s1, s2, s3, s4 := &sl[t&3], &sl[(t-1)&3], &sl[(t-2)&3], &sl[(t-3)&3]
+		f1, f2, f3, f4 := fit(t), fit(t-1), fit(t-2), fit(t-3)
+		s1.f = f1
+		K1 := p.kern[f1.k:][:wl]
+		R1 := rho[f1.a:][:wl]
+		W1 := w[t&3][:wl]
+		W2 := w[(t-1)&3][:wl]
+		W3 := w[(t-2)&3][:wl]
+		W4 := w[(t-3)&3][:wl]
+		Y4 := y[f4.a:][:wl]
+		A2, cb3, cb4, b4 := s2.A, s3.cb, s4.cb, s4.b
+		J2, J3, J4 := jf[f2.a:][:wl], jf[f3.a:][:wl], jf[f4.a:][:wl]
+		var A1, cb2, c3, ys4 float64
+		for j := 0; j < wl; j++ {
+			// Pass 1, fit t: w = ρ·K, A = Σ w.
+			v1 := float64(R1[j] * K1[j])
+			W1[j] = v1
+			A1 += v1
+			// Pass 2, fit t−1: w = w/A, c̄ = Σ w·j.
+			v2 := W2[j] / A2
+			W2[j] = v2
+			cb2 += float64(v2 * J2[j])
+			// Pass 3, fit t−2: c = Σ w·(j − c̄)².
+			d3 := J3[j] - cb3
+			c3 += float64(W3[j] * float64(d3*d3))
+			// Pass 4, fit t−3: ys = Σ w·(β·(j − c̄) + 1)·y.
+			d4 := J4[j] - cb4
+			ys4 += float64(float64(W4[j]*(float64(b4*d4)+1)) * Y4[j])
+		}
+		s1.A = A1
+		s2.cb = cb2
+		// β of fit t−2; β = 0 leaves the weights unchanged, as EST does
+		// when it skips the linear term.
+		s3.b = 0
+		if f3.lin {
+			if math.Sqrt(c3) > lim {
+				s3.b = (f3.x0 - cb3) / c3
+			}
+		}
+		if t-3 >= lo {
+			if !(s4.A > 0) {
+				ys4 = y[f4.i]
+			}
+			ys[f4.i] = ys4
+		}
+	}
+}
