@@ -1,0 +1,81 @@
+package detect
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// Sanity values of spec §10.4, computed with R 4.2.2.
+func TestStats_R(t *testing.T) {
+	x := []float64{3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5}
+	for _, c := range []struct {
+		name      string
+		got, want float64
+	}{
+		{"median", Median(x), 4},
+		{"mad", MAD(x), 1.4825999999999999},
+		{"p95", Quantile7(0.95, x), 7.5},
+		{"p99", Quantile7(0.99, x), 8.7000000000000011},
+		{"median even", Median([]float64{1, 2, 3, 4}), 2.5},
+		{"median one", Median([]float64{7}), 7},
+		{"quantile one", Quantile7(0.95, []float64{7}), 7},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s = %v, R %v", c.name, c.got, c.want)
+		}
+	}
+	if !math.IsNaN(Median(nil)) || !math.IsNaN(MAD(nil)) || !math.IsNaN(Median([]float64{1, math.NaN()})) {
+		t.Error("empty input or NA must give NaN")
+	}
+	if x[0] != 3 || x[10] != 5 {
+		t.Error("input was modified")
+	}
+}
+
+func TestRadix_SortsLikeSlicesSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var r radixSorter
+	for _, n := range []int{1, 2, 3, 10, 1000, 5000} {
+		x := make([]float64, n)
+		for i := range x {
+			switch rng.IntN(4) {
+			case 0:
+				x[i] = float64(rng.IntN(5)) - 2 // ties and zeros
+			case 1:
+				x[i] = rng.NormFloat64() * 1e-300
+			case 2:
+				x[i] = rng.NormFloat64() * 1e300
+			default:
+				x[i] = rng.NormFloat64()
+			}
+		}
+		if n > 3 {
+			x[0], x[1] = math.Inf(1), math.Inf(-1)
+			x[2] = math.Copysign(0, -1)
+		}
+		want := slices.Clone(x)
+		slices.Sort(want)
+		got := slices.Clone(x)
+		r.sortFloats(got, nil)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("n=%d: position %d: %v, want %v", n, i, got[i], want[i])
+			}
+		}
+		// Pairs: stable, so equal keys keep their index order.
+		keys := make([]uint64, n)
+		idx := make([]int32, n)
+		for i, v := range x {
+			keys[i], idx[i] = floatKey(v), int32(i)
+		}
+		r.sortPairs(keys, idx)
+		for i := 1; i < n; i++ {
+			a, b := x[idx[i-1]], x[idx[i]]
+			if a > b || a == b && idx[i-1] > idx[i] {
+				t.Fatalf("n=%d: pairs out of order at %d", n, i)
+			}
+		}
+	}
+}
