@@ -20,34 +20,38 @@ const anomalyNode = `
         .direction('both')
         .emit('new')`
 
-// alertNode logs one event per point it receives.
+// alertNode logs one event per point it receives. The ID holds the point's
+// group, which Kapacitor recomputes from the dimensions anomalyd sends.
 func alertNode(logPath string) string {
 	return fmt.Sprintf(`
     |alert()
-        .id('anomaly:{{ index .Tags "host" }}')
+        .id('anomaly:{{ .Group }}')
         .message('{{ index .Tags "host" }}: value {{ index .Fields "value" }}, expected {{ index .Fields "expected" }}, score {{ index .Fields "score" }}')
         .crit(lambda: "score" > 0.0)
         .log('%s')
 `, logPath)
 }
 
-// streamScript is a stream task over windows of the given period and
-// cadence.
-func streamScript(period, every, options, logPath string) string {
+// streamScript is a stream task over windows of two hours every ten
+// minutes: each point reaches anomalyd twelve times. .fillPeriod() holds
+// the first window back until it spans two hours (four cycles; see the
+// data's comment).
+func streamScript(logPath string) string {
 	return `stream
     |from()
         .measurement('cpu')
         .groupBy('host')
     |window()
-        .period(` + period + `)
-        .every(` + every + `)` + anomalyNode + options + alertNode(logPath)
+        .period(2h)
+        .every(10m)
+        .fillPeriod()` + anomalyNode + alertNode(logPath)
 }
 
 // streamData is the data of the stream tests: five hours, three spikes per
 // host after the sixth cycle, on both sides of the sine, one of them at the
 // sine's trough (minute 202: 55, below the peaks at 60).
 func streamData(start time.Time) *dataset {
-	return newDataset(start, 300,
+	return newDataset(start, 300, 42,
 		spike{"a", 187, +spikeSize}, spike{"a", 202, +spikeSize}, spike{"a", 251, -spikeSize},
 		spike{"b", 195, -spikeSize}, spike{"b", 233, +spikeSize}, spike{"b", 276, +spikeSize},
 	)
@@ -65,12 +69,12 @@ func (c *cluster) writeChunks(lines []string, chunk int) {
 	}
 }
 
-// runStream is test 1 (and 6, in process mode): windows of an hour every
-// ten minutes overlap six times, so every point reaches anomalyd six times;
-// each anomaly must still alert exactly once, for its own host.
+// runStream is test 1 (and 6, in process mode): the windows overlap, so
+// every point reaches anomalyd twelve times; each anomaly must still alert
+// exactly once, for its own host.
 func runStream(t *testing.T, c *cluster) {
 	const task = "stream"
-	c.define(task, "stream", streamScript("1h", "10m", "", c.alertLog(task)))
+	c.define(task, "stream", streamScript(c.alertLog(task)))
 	c.enable(task)
 	d := streamData(epoch)
 	c.writeChunks(d.lines(0, d.n), 200)
@@ -141,9 +145,16 @@ func TestRestart_RestoresHistory(t *testing.T) {
 	t.Parallel()
 	c := newCluster(t, clusterConfig{snapshotInterval: time.Second})
 	const task = "restart"
-	c.define(task, "stream", streamScript("20m", "20m", "", c.alertLog(task)))
+	c.define(task, "stream", `stream
+    |from()
+        .measurement('cpu')
+        .groupBy('host')
+    |window()
+        .period(20m)
+        .every(20m)`+anomalyNode+alertNode(c.alertLog(task)))
 	c.enable(task)
-	d := newDataset(epoch, 221, spike{"a", 150, +spikeSize}, spike{"b", 190, -spikeSize}, spike{"a", 205, +spikeSize})
+	// Noise seed 67: see the data's comment.
+	d := newDataset(epoch, 221, 67, spike{"a", 150, +spikeSize}, spike{"b", 190, -spikeSize}, spike{"a", 205, +spikeSize})
 
 	// Phase A: three hours; the window ending at minute 160 holds the spike.
 	c.writeChunks(d.lines(0, 181), 200)
@@ -229,17 +240,18 @@ func TestKill9_KapacitordSurvives(t *testing.T) {
 	t.Parallel()
 	c := newCluster(t, clusterConfig{snapshotInterval: time.Second})
 	const task = "kill9"
-	c.define(task, "stream", streamScript("20m", "20m", "", c.alertLog(task)))
+	c.define(task, "stream", streamScript(c.alertLog(task)))
 	c.enable(task)
-	d := newDataset(epoch, 250, spike{"a", 190, +spikeSize}, spike{"b", 215, -spikeSize}, spike{"a", 235, +spikeSize})
+	d := newDataset(epoch, 250, 42, spike{"a", 190, +spikeSize}, spike{"b", 215, -spikeSize}, spike{"a", 235, +spikeSize})
 
 	// Phase A: three hours without anomalies, in 10-minute chunks; the
-	// daemon dies after 100 minutes, mid-stream.
+	// daemon dies after 160 minutes, mid-stream, when it has had four
+	// windows.
 	for m := 0; m <= 180; m += 10 {
 		if err := c.writeKapacitor(d.lines(m, min(m+10, 181))); err != nil {
 			t.Fatalf("write at minute %d: %v", m, err)
 		}
-		if m == 100 {
+		if m == 150 {
 			c.anomalyd.kill9()
 			t.Logf("killed anomalyd (pid %d) with SIGKILL after minute %d", c.anomalyd.pid(), m+10)
 		}
