@@ -1,6 +1,7 @@
 # anomalyd — build, test and generate.
 #
 #   make build      build ./anomalyd
+#   make run        build and serve on ./anomalyd.sock
 #   make test       everything CI runs: vet, gofmt, unit tests with -race, end-to-end tests
 #   make unit       unit tests only (go test -race ./...)
 #   make e2e        end-to-end tests against real kapacitord and influxd (builds them once, cached)
@@ -12,7 +13,10 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 # The same flags build the binary here and in the Dockerfile.
 BUILD_FLAGS = -trimpath -ldflags "-s -w -X main.version=$(VERSION)"
 
-.PHONY: build test unit lint e2e bench generate clean
+.PHONY: run build test unit lint e2e bench generate clean
+
+run: build
+	./anomalyd serve --socket ./anomalyd.sock --log-format console
 
 build:
 	CGO_ENABLED=0 $(GO) build $(BUILD_FLAGS) -o anomalyd ./cmd/anomalyd
