@@ -47,13 +47,16 @@ func streamScript(logPath string) string {
         .fillPeriod()` + anomalyNode + alertNode(logPath)
 }
 
-// streamData is the data of the stream tests: five hours, three spikes per
-// host after the sixth cycle, on both sides of the sine, one of them at the
-// sine's trough (minute 202: 55, below the peaks at 60).
+// streamData is the data of the stream and batch tests: five hours; four
+// spikes for host a and four for host b, after the sixth cycle, on both
+// sides of the sine, one at the sine's trough (minute 202: 55, below the
+// peaks at 60), and two pairs close enough (a: 183 and 187, b: 233 and 236)
+// to be found by the same detection, so that anomalies sent together as one
+// batch (one alert) would show.
 func streamData(start time.Time) *dataset {
 	return newDataset(start, 300, 42,
-		spike{"a", 187, +spikeSize}, spike{"a", 202, +spikeSize}, spike{"a", 251, -spikeSize},
-		spike{"b", 195, -spikeSize}, spike{"b", 233, +spikeSize}, spike{"b", 276, +spikeSize},
+		spike{"a", 183, +spikeSize}, spike{"a", 187, +spikeSize}, spike{"a", 202, +spikeSize}, spike{"a", 251, -spikeSize},
+		spike{"b", 195, -spikeSize}, spike{"b", 233, +spikeSize}, spike{"b", 236, -spikeSize}, spike{"b", 276, +spikeSize},
 	)
 }
 
