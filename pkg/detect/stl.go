@@ -186,10 +186,11 @@ func (s *STL) passes() bool {
 			ind := [2]int{h1 - 1, h2 - 1}
 			s.psb.psort(e, ind[:])
 			s.par.task.cm = 3 * (e[h1-1] + e[h2-1])
-			s.par.task.kind = taskWeights
-			s.run(s.chunks(n))
 		}
-		// §9.6 step 2: C = cycle-subseries smoothing of D.
+		// §9.6 step 2: C = cycle-subseries smoothing of D; from the second
+		// pass on, each work item first computes ρ and D = y − T at its
+		// positions.
+		s.par.task.weights = pass > 0
 		s.par.task.kind = taskCycle
 		s.run(len(s.cyc.items))
 		// Step 3: L = low-pass of C: moving averages, then SMOOTH.
@@ -222,14 +223,13 @@ func (s *STL) passes() bool {
 }
 
 // chunkLen is the number of elements of an element-wise work item.
-const chunkLen = 2048
+const chunkLen = 1024
 
 func (s *STL) chunks(n int) int { return (n + chunkLen - 1) / chunkLen }
 
 // Kinds of parallel work.
 const (
-	taskWeights     = iota // ρ and D = y − T, element-wise
-	taskCycle              // cycle-subseries, by runs of phases
+	taskCycle       = iota // ρ, D = y − T and the cycle-subseries, by runs of phases
 	taskDotFits            // unweighted fits (low-pass, first trend), four at a time
 	taskLowInterp          // low-pass interpolation, S, D = y − S, element-wise
 	taskTrendFits          // trend fits, one at a time through the pipeline
@@ -256,8 +256,6 @@ func (s *STL) work(helper bool) {
 		}
 		lo, hi := it*chunkLen, min(it*chunkLen+chunkLen, n)
 		switch p.task.kind {
-		case taskWeights:
-			s.weightsChunk(lo, hi)
 		case taskCycle:
 			s.cycleItem(it)
 		case taskDotFits:

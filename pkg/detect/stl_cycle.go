@@ -25,7 +25,7 @@ type cyclePlan struct {
 type cycleItem struct{ g, p0, p1 int }
 
 // cyclePhases is the number of phases of a work item.
-const cyclePhases = 128
+const cyclePhases = 64
 
 // cycleGroup is a run of phases whose subseries have the same length k.
 type cycleGroup struct {
@@ -98,6 +98,11 @@ func (s *STL) cycleItem(it int) {
 	item := p.items[it]
 	g := &p.grp[item.g]
 	np, k, p0, p1 := p.np, g.k, item.p0, item.p1
+	if s.par.task.weights {
+		for i := 0; i < k; i++ {
+			s.weightsChunk(i*np+p0, i*np+p1)
+		}
+	}
 	d, rho, c := s.d[:s.n], s.rho[:s.n], s.c[:s.n+2*np]
 	// v[f][p−p0] is the value of fit f for phase p; tot its weights' total A.
 	var v, tot [4][]float64

@@ -9,6 +9,14 @@ import (
 // helperLinger is how long a parked helper waits for the next call.
 const helperLinger = time.Second
 
+// A helper that keeps the caller waiting longer than slowHelper at the end
+// of a phase is not used for the rest of the call and the next skipCalls
+// calls.
+const (
+	slowHelper = 200 * time.Microsecond
+	skipCalls  = 8
+)
+
 // The parallel parts of a decomposition (the fits of a smoother, the
 // phases of the cycle-subseries, element-wise steps) consist of independent
 // work items whose results do not depend on which goroutine computes them:
@@ -38,6 +46,8 @@ const (
 type stlPar struct {
 	helper func() // the helper's loop, bound once (a go statement with it does not allocate)
 	on     bool   // the helper may serve this call
+	slow   bool   // the helper kept the caller waiting in this call
+	skip   int    // calls left to run without the helper
 
 	state atomic.Uint64 // phase<<2 | phase state
 	items atomic.Uint64 // next front item << 32 | end of the items not yet taken
@@ -57,10 +67,11 @@ type stlPar struct {
 
 // parTask describes the work of a phase.
 type parTask struct {
-	kind int
-	n    int     // number of items
-	cm   float64 // taskWeights: 6 × the "median" residual
-	last bool    // taskTrendInterp: the last pass, no residuals needed
+	kind    int
+	n       int     // number of items
+	cm      float64 // taskCycle: 6 × the "median" residual
+	weights bool    // taskCycle: compute ρ and D first
+	last    bool    // taskTrendInterp: the last pass, no residuals needed
 	// taskDotFits: ys = SMOOTH(in) with plan's precomputed weights.
 	plan   *smoothPlan
 	ys, in []float64
@@ -70,7 +81,12 @@ type parTask struct {
 // another P may run it.
 func (s *STL) parStart(work int) {
 	p := &s.par
+	p.slow = false
 	p.on = work >= 1<<18 && runtime.GOMAXPROCS(0) > 1
+	if p.skip > 0 {
+		p.skip--
+		p.on = false
+	}
 	if !p.on {
 		return
 	}
@@ -92,9 +108,7 @@ func (s *STL) parStart(work int) {
 
 // parEnd ends the helper's service for this call.
 func (s *STL) parEnd() {
-	if s.par.on {
-		s.par.active.Store(false)
-	}
+	s.par.active.Store(false)
 }
 
 // open starts a phase of n items; the caller has set s.par.task.
@@ -106,13 +120,29 @@ func (p *stlPar) open(n int) {
 }
 
 // close ends the phase once the caller has no items left, waiting for the
-// helper if it entered.
+// helper if it entered. A helper that keeps the caller waiting long (its
+// thread was descheduled: the machine is busy) is not used for the rest
+// of the call nor for the next few calls.
 func (p *stlPar) close() {
 	if p.state.CompareAndSwap(p.phase<<2|phaseOpen, p.phase<<2|phaseDone) {
 		return
 	}
-	for p.state.Load() != p.phase<<2|phaseDone {
-		// The helper finishes the item it holds; spin briefly.
+	var t0 time.Time
+	for spins := 0; p.state.Load() != p.phase<<2|phaseDone; spins++ {
+		// The helper finishes the items it holds.
+		if spins < 64 {
+			continue
+		}
+		if t0.IsZero() {
+			t0 = time.Now()
+		} else if !p.slow && time.Since(t0) > slowHelper {
+			p.slow = true
+		}
+		runtime.Gosched()
+	}
+	if p.slow {
+		p.on = false
+		p.skip = skipCalls
 	}
 }
 

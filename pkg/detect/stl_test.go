@@ -428,3 +428,68 @@ func ExampleSTL_Decompose() {
 	// seasonal: [-3.489 -1.810 -3.222 -0.587 6.184 7.968 -5.044]
 	// trend[0], trend[27]: 13.667 14.271
 }
+
+// TestSmooth_MatchesLiteral checks the trend smoother (fitWeighted and
+// interpolateRange) and the unweighted one (dotFits) against the literal
+// SMOOTH of the specification, for spans, jumps and lengths that reach
+// every branch of §9.3 and pipelines of one to many fits, with robustness
+// weights that are often zero, so that some fits fail (A = 0) and fall
+// back to the data.
+func TestSmooth_MatchesLiteral(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	jf := make([]float64, 400)
+	for i := range jf {
+		jf[i] = float64(i + 1)
+	}
+	for _, c := range []struct{ m, q, jump int }{
+		{5, 5, 1}, {6, 5, 1}, {20, 7, 1}, {9, 11, 2}, {30, 31, 3},
+		{30, 7, 2}, {31, 7, 3}, {50, 11, 20}, {60, 13, 25}, {100, 37, 4},
+		{300, 37, 4}, {301, 61, 7}, {400, 101, 11},
+	} {
+		for trial := 0; trial < 4; trial++ {
+			y := make([]float64, c.m)
+			rho := make([]float64, c.m)
+			for i := range y {
+				y[i] = rng.NormFloat64() * 10
+				switch rng.IntN(4) {
+				case 0:
+					rho[i] = 0
+				case 1:
+					rho[i] = 1
+				default:
+					rho[i] = rng.Float64()
+				}
+			}
+			if trial == 3 {
+				clear(rho[:c.m/2]) // long runs of zero weights: failing fits
+			}
+			var p smoothPlan
+			p.build(c.m, c.q, c.jump, true)
+			y1 := append([]float64{0}, y...)
+			r1 := append([]float64{0}, rho...)
+			want := refSmooth(y1, c.m, c.q, 1, c.jump, r1)[1:]
+			wantU := refSmooth(y1, c.m, c.q, 1, c.jump, nil)[1:]
+
+			var w [4][]float64
+			for i := range w {
+				w[i] = make([]float64, p.wl)
+			}
+			var par stlPar
+			par.items.Store(uint64(len(p.fits)))
+			got := make([]float64, c.m)
+			p.fitWeighted(got, y, rho, jf, &w, &par, false)
+			p.interpolateRange(got, 0, c.m)
+			gotU := make([]float64, c.m)
+			p.dotFits(gotU, y, 0, len(p.fits))
+			p.interpolateRange(gotU, 0, c.m)
+			for i := range got {
+				if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+					t.Fatalf("m=%d q=%d jump=%d trial %d: weighted ys[%d] = %v, literal %v", c.m, c.q, c.jump, trial, i, got[i], want[i])
+				}
+				if math.Float64bits(gotU[i]) != math.Float64bits(wantU[i]) {
+					t.Fatalf("m=%d q=%d jump=%d: unweighted ys[%d] = %v, literal %v", c.m, c.q, c.jump, i, gotU[i], wantU[i])
+				}
+			}
+		}
+	}
+}
