@@ -7,7 +7,6 @@ import (
 	"io"
 	"math"
 	"testing"
-	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -163,4 +162,25 @@ func BenchmarkDecodePoint(b *testing.B) {
 	}
 }
 
-var _ = time.Second
+// TestSession_AllocsPerPoint guards the reader's fast path: decoding and
+// queueing a point must not allocate (allocations are per batch).
+func TestSession_AllocsPerPoint(t *testing.T) {
+	if testing.Short() {
+		t.Skip()
+	}
+	var s stream
+	s.init(t, opt("field", str("value")))
+	for k := range 50 {
+		s.batch(t, "host=a", hostA, t0+int64(k*1000)*minute, 1000, func(i int) float64 { return float64(i % 10) })
+	}
+	data := s.buf.Bytes()
+	srv := NewServer(DefaultConfig(), func() Detector { return nopDetector{} }, zapNop())
+	allocs := testing.AllocsPerRun(3, func() {
+		if err := srv.ServeConn(context.Background(), &streamConn{Reader: bytes.NewReader(data), out: io.Discard}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if perPoint := allocs / float64(s.points); perPoint > 0.1 {
+		t.Fatalf("%.3f allocations per point (%v per connection of %d points)", perPoint, allocs, s.points)
+	}
+}

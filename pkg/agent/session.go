@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -217,11 +218,10 @@ func (s *session) reader() (err error) {
 	fr := newFrameReader(s.conn, readBufSize, s.cfg.MaxFrameSize)
 	for {
 		frame, err := fr.next()
-		var big *oversizeError
-		if errors.As(err, &big) && s.oversizeRestore(fr, big.size) {
-			continue
-		}
 		if err != nil {
+			if big := (*oversizeError)(nil); errors.As(err, &big) && s.oversizeRestore(fr, big.size) {
+				continue
+			}
 			switch {
 			case errors.Is(err, io.EOF):
 				return nil // Kapacitor's half-close
@@ -371,6 +371,12 @@ func (s *session) handleBegin(payload []byte) error {
 	s.begin, s.inBatch, s.dataSeen, s.counts = b, true, true, batchCounts{}
 	s.bb.b = s.batchBuf()
 	s.bb.reset()
+	if n := int(min(max(b.size, 0), int64(s.cfg.MaxBatchPoints), 1<<16)); n > cap(s.bb.b.Times) {
+		// BeginBatch.size is a hint: trust it up to a modest size.
+		s.bb.b.Times = slices.Grow(s.bb.b.Times, n)
+		s.bb.b.Values = slices.Grow(s.bb.b.Values, n)
+		s.bb.b.TagIdx = slices.Grow(s.bb.b.TagIdx, n)
+	}
 	return nil
 }
 
