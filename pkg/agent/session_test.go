@@ -182,9 +182,15 @@ func TestSession_TwoGroupsInterleaved(t *testing.T) {
 			return 2
 		}))
 	}
-	got := drainPoints(t, c)
-	if len(got) != 2 {
-		t.Fatalf("%d points, want 2: %v", len(got), got)
+	got := []*udfpb.Point{c.recv(5 * time.Second).GetPoint(), c.recv(5 * time.Second).GetPoint()}
+	if n := srv.Stats().GroupsActive.Load(); n != 2 {
+		t.Errorf("%d active groups, want 2", n)
+	}
+	if rest := drainPoints(t, c); len(rest) != 0 {
+		t.Fatalf("%d more points, want 2 in all", len(rest))
+	}
+	if c.wait(); srv.Stats().GroupsActive.Load() != 0 {
+		t.Errorf("%d active groups after the connection ended", srv.Stats().GroupsActive.Load())
 	}
 	a, b := got[0], got[1]
 	if a.Tags["host"] != "a" || a.Time != t0+3*hour || a.FieldsDouble["value"] != 500 {

@@ -25,6 +25,7 @@ type Stats struct {
 	BatchesOverQueue   atomic.Uint64 // batches dropped: worker queue full
 
 	GroupsExpired atomic.Uint64
+	GroupsActive  atomic.Int64 // groups held now, over all connections (a gauge)
 
 	Detections        atomic.Uint64 // S-H-ESD runs that returned
 	DetectionsWaiting atomic.Uint64 // runs on too short a history (wait for more data)

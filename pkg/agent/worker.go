@@ -30,12 +30,14 @@ type worker struct {
 	eof         bool
 	warnedCap   bool
 	warnedSize  bool
+	groups      int // store.Len() as last added to Stats.GroupsActive
 	fingerprint string
 }
 
 func (s *session) worker(det Detector, store *state.Store) {
 	defer close(s.workerDone)
 	w := &worker{s: s, det: det, store: store, isDirty: make(map[string]bool), fingerprint: s.opts.Fingerprint()}
+	defer func() { s.stats.GroupsActive.Add(-int64(w.groups)) }()
 	defer func() {
 		if p := recover(); p != nil {
 			s.recovered("worker", p)
@@ -76,6 +78,7 @@ func (w *worker) drain() {
 }
 
 func (w *worker) handle(it workItem) {
+	defer w.syncGroups()
 	s := w.s
 	if s.failed.Load() {
 		if it.batch != nil {
@@ -161,6 +164,14 @@ func (w *worker) restore(it workItem) {
 	s.stats.RestoresDropped.Add(1)
 	s.logger().Warn("unusable snapshot dropped, starting with no history", zap.Error(err), zap.Int("bytes", len(blob)))
 	s.send(&udfpb.Response{Message: &udfpb.Response_Restore{Restore: &udfpb.RestoreResponse{Success: true}}})
+}
+
+// syncGroups keeps Stats.GroupsActive in step with the store.
+func (w *worker) syncGroups() {
+	if n := w.store.Len(); n != w.groups {
+		w.s.stats.GroupsActive.Add(int64(n - w.groups))
+		w.groups = n
+	}
 }
 
 // waiting reports errors that mean "not enough history yet".
