@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -128,23 +130,41 @@ func BenchmarkSession_Detection(b *testing.B) {
 	var s stream
 	s.init(b, opts...)
 	s.add(b, &udfpb.Request{Message: &udfpb.Request_Restore{Restore: &udfpb.RestoreRequest{Snapshot: st.Snapshot(nil, o.Fingerprint())}}})
+	restoreOnly := slices.Clone(s.buf.Bytes())
 	for g := range groups {
 		host := fmt.Sprintf("host%04d", g)
 		s.batch(b, "host="+host, map[string]string{"host": host}, t0+int64(n)*minute, 60, func(i int) float64 { return value(g, n+i) })
 	}
 	data := s.buf.Bytes()
-	srv := NewServer(DefaultConfig(), nil, zapNop())
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
+	cfg := DefaultConfig()
+	cfg.MaxFrameSize = 512 << 20 // the snapshot of 1,000 14-day histories is ~180 MB
+	srv := NewServer(cfg, nil, zapNop())
+	serve := func(data []byte) time.Duration {
+		start := time.Now()
 		if err := srv.ServeConn(context.Background(), &streamConn{Reader: bytes.NewReader(data), out: io.Discard}); err != nil {
 			b.Fatal(err)
 		}
+		return time.Since(start)
 	}
-	if got := srv.Stats().Detections.Load(); got != uint64(b.N*groups) || srv.Stats().DetectionErrors.Load() != 0 {
-		b.Fatalf("%d detections (%d errors), want %d", got, srv.Stats().DetectionErrors.Load(), b.N*groups)
+	// The restore is a one-time cost of a task start: it is measured on its
+	// own and taken out of the figures.
+	var restore time.Duration
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		restore += serve(restoreOnly)
+		b.StartTimer()
+		serve(data)
 	}
-	sec := b.Elapsed().Seconds()
+	b.StopTimer()
+	if st := srv.Stats(); st.Restores.Load() != 2*uint64(b.N) || st.Detections.Load() != uint64(b.N*groups) ||
+		st.DetectionErrors.Load()+st.DetectionsWaiting.Load() != 0 {
+		b.Fatalf("%d restores, %d detections (%d errors, %d waiting), want %d, %d", st.Restores.Load(), st.Detections.Load(),
+			st.DetectionErrors.Load(), st.DetectionsWaiting.Load(), 2*b.N, b.N*groups)
+	}
+	sec := (b.Elapsed() - restore).Seconds()
+	b.ReportMetric(restore.Seconds()/float64(b.N), "restore-s")
 	b.ReportMetric(float64(b.N*groups)/sec, "detections/s")
 	b.ReportMetric(float64(b.N*s.points)/sec, "points/s")
 	b.ReportMetric(float64(b.N*groups*n)/sec, "analysed-points/s")
