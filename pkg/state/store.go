@@ -66,8 +66,8 @@ func (c Config) history(times []int64) int64 {
 	return HistoryPeriods * p
 }
 
-// sweepEvery is how much data time passes between two expiry sweeps: the
-// shortest history this Config can give.
+// sweepEvery is how much data time passes between two expiry sweeps: a
+// sixteenth of the configured history (or of the shortest derived one).
 func (c Config) sweepEvery() int64 {
 	if h := c.history(nil); h > 0 {
 		return max(h/16, 1)
@@ -127,8 +127,8 @@ func (s *Store) Points() int {
 // place (the last point of a timestamp wins, and a batch point replaces a
 // stored point of the same time); points older than the group's history
 // are dropped. It returns ErrTooManyGroups, storing nothing, when the group
-// is new and the store is full. Merge does not keep b or meta.Tags'
-// backing array beyond the call unless meta.Tags is stored as given.
+// is new and the store is full. Merge may keep meta.Tags and the tag sets
+// of b.TagSets (they must not be modified afterwards), never b's slices.
 func (s *Store) Merge(key string, meta Meta, b *Batch) (MergeStats, error) {
 	var st MergeStats
 	g := s.groups[key]
