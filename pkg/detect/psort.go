@@ -10,7 +10,7 @@ import "math"
 // order statistics at those positions (§9.7). a must not contain NaN.
 func psort(a []float64, ind []int) {
 	var buf psortBuf
-	buf.psort(a, ind)
+	buf.psort(a, ind, nil)
 }
 
 // psortBuf holds psort's scratch space for long segments.
@@ -18,8 +18,18 @@ type psortBuf struct {
 	big, small []int32
 }
 
-// psort is psort with reusable scratch space.
-func (buf *psortBuf) psort(a []float64, ind []int) {
+// psortFirst is PSORT's first split of a (the whole array) prepared
+// elsewhere: the median-of-three swaps are done and t is the pivot; big
+// and small list the positions of a's values ≥ t in (0, n−1] and ≤ t in
+// [0, n−1), in increasing order (see partitionLists).
+type psortFirst struct {
+	t          float64
+	big, small []int32
+}
+
+// psort is psort with reusable scratch space; first, if not nil, is the
+// prepared first split.
+func (buf *psortBuf) psort(a []float64, ind []int, first *psortFirst) {
 	n := len(a)
 	ni := len(ind)
 	if n < 2 || ni == 0 {
@@ -34,11 +44,11 @@ func (buf *psortBuf) psort(a []float64, ind []int) {
 	// The Fortran control flow, with m counting from 1 there, is a state
 	// machine; states: top (i < j?), pop, check (j − i > 10?), split, small.
 	const (
-		top = iota
-		pop
-		check
-		split
-		small
+		top   = psTop
+		pop   = psPop
+		check = psCheck
+		split = psSplit
+		small = psSmall
 	)
 	state := top
 	for {
@@ -65,6 +75,12 @@ func (buf *psortBuf) psort(a []float64, ind []int) {
 				state = small
 			}
 		case split:
+			if first != nil {
+				k, l := pairLists(a, i, j, first.big, first.small)
+				first = nil
+				state = buf.pushSplit(&i, &j, k, l, &m, &jl, &ju, ind, &il, &iu, &indl, &indu)
+				continue
+			}
 			k := i
 			mid := (i + j) / 2
 			t := a[mid]
@@ -86,34 +102,7 @@ func (buf *psortBuf) psort(a []float64, ind []int) {
 			} else {
 				k, l = partition(a, k, l, t)
 			}
-			indl[m], indu[m] = jl, ju
-			p := m
-			m++
-			if l-i <= j-k {
-				il[p], iu[p] = k, j
-				j = l
-				for jl <= ju && ind[ju] > j {
-					ju--
-				}
-				if jl > ju {
-					state = pop
-				} else {
-					indl[p] = ju + 1
-					state = check
-				}
-			} else {
-				il[p], iu[p] = i, l
-				i = k
-				for jl <= ju && ind[jl] < i {
-					jl++
-				}
-				if jl > ju {
-					state = pop
-				} else {
-					indu[p] = jl - 1
-					state = check
-				}
-			}
+			state = buf.pushSplit(&i, &j, k, l, &m, &jl, &ju, ind, &il, &iu, &indl, &indu)
 		case small:
 			if i == 0 {
 				state = top
@@ -123,6 +112,46 @@ func (buf *psortBuf) psort(a []float64, ind []int) {
 			state = pop
 		}
 	}
+}
+
+// PSORT's states.
+const (
+	psTop = iota
+	psPop
+	psCheck
+	psSplit
+	psSmall
+)
+
+// pushSplit is the end of PSORT's SPLIT step after partitioning [i, j]
+// into [i, l] and [k, j]: push one part, continue with the other, narrow
+// the range of targets; it returns the next state.
+func (buf *psortBuf) pushSplit(i, j *int, k, l int, m, jl, ju *int, ind []int, il, iu, indl, indu *[64]int) int {
+	indl[*m], indu[*m] = *jl, *ju
+	p := *m
+	*m++
+	if l-*i <= *j-k {
+		il[p], iu[p] = k, *j
+		*j = l
+		for *jl <= *ju && ind[*ju] > *j {
+			*ju--
+		}
+		if *jl > *ju {
+			return psPop
+		}
+		indl[p] = *ju + 1
+		return psCheck
+	}
+	il[p], iu[p] = *i, l
+	*i = k
+	for *jl <= *ju && ind[*jl] < *i {
+		*jl++
+	}
+	if *jl > *ju {
+		return psPop
+	}
+	indu[p] = *jl - 1
+	return psCheck
 }
 
 // partition is PSORT's split loop on a[k..l] around t, where a[k] ≤ t ≤
@@ -190,16 +219,22 @@ func (buf *psortBuf) partitionLists(a []float64, i, j int, t float64) (int, int)
 		big[nb] = int32(j)
 		nb++
 	}
-	big, small = big[:nb], small[:ns]
+	return pairLists(a, i, j, big[:nb], small[:ns])
+}
+
+// pairLists is the pairing step of partitionLists: big and small list the
+// positions of a[i..j]'s values ≥ t in (i, j] and ≤ t in [i, j), in
+// increasing order.
+func pairLists(a []float64, i, j int, big, small []int32) (int, int) {
 	k, l := i, j
-	pb, ps := 0, ns-1
+	pb, ps := 0, len(small)-1
 	for {
 		if ps < 0 || int(small[ps]) <= k {
 			return k + 1, k
 		}
 		l = int(small[ps])
 		ps--
-		if pb >= nb || int(big[pb]) > l {
+		if pb >= len(big) || int(big[pb]) > l {
 			return l + 1, l
 		}
 		k = int(big[pb])
@@ -209,6 +244,56 @@ func (buf *psortBuf) partitionLists(a []float64, i, j int, t float64) (int, int)
 		}
 		a[l], a[k] = a[k], a[l]
 	}
+}
+
+// median3 is the start of PSORT's SPLIT step on the values at positions
+// i, (i+j)/2 and j: it returns them after the swaps, and the pivot.
+func median3(ai, am, aj float64) (bi, bm, bj, t float64) {
+	t = am
+	if ai > t {
+		ai, am = am, ai
+		t = am
+	}
+	if aj < t {
+		aj, am = am, aj
+		t = am
+		if ai > t {
+			ai, am = am, ai
+			t = am
+		}
+	}
+	return ai, am, aj, t
+}
+
+// compactChunk lists, for PSORT's first split of a (n values) around t,
+// the positions lo ≤ x < hi of values ≥ t (excluding 0) and ≤ t
+// (excluding n−1) at big[lo:] and small[lo:], and returns their numbers.
+// a must hold the values after the median-of-three swaps.
+func (buf *psortBuf) compactChunk(a []float64, lo, hi int, t float64) (nb, ns int) {
+	n := len(a)
+	big, small := buf.big[:n][lo:hi], buf.small[:n][lo:hi]
+	x0, x1 := lo, hi
+	if x0 == 0 {
+		small[0] = 0 // a[0] ≤ t after the swaps
+		ns = 1
+		x0 = 1
+	}
+	if x1 == n {
+		x1 = n - 1
+	}
+	ax := a[:x1]
+	for x := x0; x < x1; x++ {
+		v := ax[x]
+		big[nb] = int32(x)
+		small[ns] = int32(x)
+		nb += b2i(v >= t)
+		ns += b2i(v <= t)
+	}
+	if hi == n {
+		big[nb] = int32(n - 1) // a[n−1] ≥ t after the swaps
+		nb++
+	}
+	return nb, ns
 }
 
 func b2i(b bool) int {

@@ -3,6 +3,7 @@ package detect
 import (
 	"errors"
 	"math"
+	"runtime"
 )
 
 // errSTLLength reports output slices whose length differs from the input's:
@@ -38,9 +39,10 @@ type STL struct {
 	cyca []float64 // their weight totals, 4·np
 	cycd []float64 // per-phase interpolation slopes, np
 
-	wbuf [4][]float64 // weights of the fits in flight in fitWeighted
-	par  stlPar       // the optional helper goroutine
-	psb  psortBuf
+	wbuf  [4][]float64 // weights of the fits in flight in fitWeighted
+	par   stlPar       // the optional helper goroutine
+	psb   psortBuf
+	first firstSplit
 
 	// The series of the running call.
 	y, S, T []float64
@@ -184,7 +186,7 @@ func (s *STL) passes() bool {
 			h1 := n/2 + 1
 			h2 := n - h1 + 1
 			ind := [2]int{h1 - 1, h2 - 1}
-			s.psb.psort(e, ind[:])
+			s.psb.psort(e, ind[:], s.gatherFirst())
 			s.par.task.cm = 3 * (e[h1-1] + e[h2-1])
 		}
 		// §9.6 step 2: C = cycle-subseries smoothing of D; from the second
@@ -193,12 +195,24 @@ func (s *STL) passes() bool {
 		s.par.task.weights = pass > 0
 		s.par.task.kind = taskCycle
 		s.run(len(s.cyc.items))
-		// Step 3: L = low-pass of C: moving averages, then SMOOTH.
+		// Step 3: L = low-pass of C: moving averages, then SMOOTH. The
+		// moving averages are one serial chain; meanwhile the helper
+		// starts on the fits whose windows are complete.
 		c := s.c[:n+2*np]
-		movingAverages(s.ma[:n+np+1], s.mb[:n+2], s.l0[:n], c, np)
 		s.par.task.kind = taskDotFits
 		s.par.task.plan, s.par.task.ys, s.par.task.in = &s.low, s.l[:n], s.l0[:n]
-		s.run((len(s.low.fits) + 3) / 4)
+		if p := &s.par; p.on {
+			p.task.swap, p.task.stream = true, true
+			p.progress.Store(0)
+			p.open((len(s.low.fits) + 3) / 4)
+			movingAverages(s.ma[:n+np+1], s.mb[:n+2], s.l0[:n], c, np, &p.progress)
+			s.work(false)
+			p.close()
+			p.task.swap, p.task.stream = false, false
+		} else {
+			movingAverages(s.ma[:n+np+1], s.mb[:n+2], s.l0[:n], c, np, nil)
+			s.run((len(s.low.fits) + 3) / 4)
+		}
 		// Step 4 with the interpolation of L: S = C[np+i] − L, then
 		// D = y − S.
 		s.par.task.kind = taskLowInterp
@@ -217,9 +231,78 @@ func (s *STL) passes() bool {
 		}
 		s.par.task.kind = taskTrendInterp
 		s.par.task.last = pass == 15
+		s.prepareFirst(pass < 15)
 		s.run(s.chunks(n))
 	}
 	return !s.par.nan.Load()
+}
+
+// firstSplit is PSORT's first split prepared while the residuals are
+// computed: the residual phase applies the median-of-three swaps and lists
+// each chunk's positions of values ≥ and ≤ the pivot, in parallel, which
+// takes the longest serial scan out of PSORT.
+type firstSplit struct {
+	on     bool
+	t      float64    // the pivot
+	x      [3]int     // positions 0, (n−1)/2, n−1
+	v      [3]float64 // their values after the swaps
+	nb, ns []int      // per chunk: numbers of listed positions
+	ps     psortFirst
+}
+
+// firstSplitMin is the length from which the first split is prepared.
+const firstSplitMin = 4 * listPartitionMin
+
+// prepareFirst computes the residuals at PSORT's three first positions and
+// the pivot, for the residual phase to prepare the first split (if on).
+func (s *STL) prepareFirst(on bool) {
+	n := s.n
+	f := &s.first
+	f.on = on && n >= firstSplitMin
+	if !f.on {
+		return
+	}
+	f.x = [3]int{0, (n - 1) / 2, n - 1}
+	var ev [3]float64
+	for q, x := range f.x {
+		s.trend.interpolateRange(s.T, x, x+1)
+		ev[q] = math.Abs(s.y[x] - (s.T[x] + s.S[x]))
+	}
+	f.v[0], f.v[1], f.v[2], f.t = median3(ev[0], ev[1], ev[2])
+	f.nb = growInts(f.nb, s.chunks(n))
+	f.ns = growInts(f.ns, s.chunks(n))
+}
+
+// gatherFirst joins the chunks' lists of the prepared first split, or
+// returns nil if none was prepared.
+func (s *STL) gatherFirst() *psortFirst {
+	f := &s.first
+	if !f.on {
+		return nil
+	}
+	big, small := s.psb.big[:s.n], s.psb.small[:s.n]
+	nb, ns := 0, 0
+	for c := range f.nb {
+		lo := c * chunkLen
+		nb += copy(big[nb:], big[lo:lo+f.nb[c]])
+		ns += copy(small[ns:], small[lo:lo+f.ns[c]])
+	}
+	f.ps = psortFirst{t: f.t, big: big[:nb], small: small[:ns]}
+	return &f.ps
+}
+
+func growInt32(buf []int32, n int) []int32 {
+	if cap(buf) >= n {
+		return buf[:n]
+	}
+	return make([]int32, n, n+n/8)
+}
+
+func growInts(buf []int, n int) []int {
+	if cap(buf) >= n {
+		return buf[:n]
+	}
+	return make([]int, n)
 }
 
 // chunkLen is the number of elements of an element-wise work item.
@@ -260,7 +343,16 @@ func (s *STL) work(helper bool) {
 			s.cycleItem(it)
 		case taskDotFits:
 			t := &p.task
-			t.plan.dotFits(t.ys, t.in, 4*it, min(4*it+4, len(t.plan.fits)))
+			lo, hi := 4*it, min(4*it+4, len(t.plan.fits))
+			if t.stream && helper {
+				last := &t.plan.fits[hi-1]
+				for spins := 0; p.progress.Load() < int64(last.a+t.plan.wl); spins++ {
+					if spins&63 == 63 {
+						runtime.Gosched()
+					}
+				}
+			}
+			t.plan.dotFits(t.ys, t.in, lo, hi)
 		case taskLowInterp:
 			s.low.interpolateRange(s.l[:n], lo, hi)
 			S, y, d, l := s.S[lo:hi], s.y[lo:hi], s.d[lo:hi], s.l[lo:hi]
@@ -274,6 +366,14 @@ func (s *STL) work(helper bool) {
 			s.trend.interpolateRange(s.T, lo, hi)
 			if !p.task.last {
 				s.residualChunk(lo, hi)
+				if f := &s.first; f.on {
+					for q, x := range f.x {
+						if lo <= x && x < hi {
+							s.e[x] = f.v[q]
+						}
+					}
+					f.nb[it], f.ns[it] = s.psb.compactChunk(s.e[:n], lo, hi, f.t)
+				}
 			}
 		}
 	}
@@ -302,6 +402,8 @@ func (s *STL) prepare(n, np int) {
 	s.l0 = grow(s.l0, n)
 	s.l = grow(s.l, n)
 	s.e = grow(s.e, n)
+	s.psb.big = growInt32(s.psb.big, n)
+	s.psb.small = growInt32(s.psb.small, n)
 	s.cycv = grow(s.cycv, 4*np)
 	s.cyca = grow(s.cyca, 4*np)
 	s.cycd = grow(s.cycd, np)

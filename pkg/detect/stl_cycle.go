@@ -1,5 +1,7 @@
 package detect
 
+import "sync/atomic"
+
 // This file implements the cycle-subseries smoothing (shesd.md §9.4) and
 // the low-pass filter (§9.5) of STL.
 //
@@ -188,8 +190,10 @@ func estRows(out, tot, kern, d, rho []float64, np, p0 int) {
 // running sum (s = z_1 + … + z_k, then s = s − z_{j−1} + z_{j+k−1}, divided
 // by k): a = MA(c, np), b = MA(a, np), l0 = MA(b, 3). Each running sum is a
 // chain of dependent additions; the three chains run in one loop, each as
-// soon as its input is ready, so that they overlap.
-func movingAverages(a, b, l0, c []float64, np int) {
+// soon as its input is ready, so that they overlap. If progress is not nil,
+// it is set to the number of final values at the front of l0 every
+// maProgressStep values, so that another goroutine can use them early.
+func movingAverages(a, b, l0, c []float64, np int, progress *atomic.Int64) {
 	n := len(l0)
 	fk := float64(np)
 	// a[0]; b's first sum starts with a[0].
@@ -225,15 +229,26 @@ func movingAverages(a, b, l0, c []float64, np int) {
 	aT := a[np+2 : n+np+1]
 	bU := b[3 : n+2]
 	l0V := l0[1:n]
-	cNew, aOld, bOld, aT, bU, l0V = cNew[:len(cOld)], aOld[:len(cOld)], bOld[:len(cOld)], aT[:len(cOld)], bU[:len(cOld)], l0V[:len(cOld)]
-	for i := range cOld {
-		s1 = s1 - cOld[i] + cNew[i]
-		at := s1 / fk
-		aT[i] = at
-		s2 = s2 - aOld[i] + at
-		bu := s2 / fk
-		bU[i] = bu
-		s3 = s3 - bOld[i] + bu
-		l0V[i] = s3 / 3
+	for lo := 0; lo < len(cOld); lo += maProgressStep {
+		hi := min(lo+maProgressStep, len(cOld))
+		cO, cN, aO, bO := cOld[lo:hi], cNew[lo:hi], aOld[lo:hi], bOld[lo:hi]
+		aW, bW, lW := aT[lo:hi], bU[lo:hi], l0V[lo:hi]
+		cN, aO, bO, aW, bW, lW = cN[:len(cO)], aO[:len(cO)], bO[:len(cO)], aW[:len(cO)], bW[:len(cO)], lW[:len(cO)]
+		for i := range cO {
+			s1 = s1 - cO[i] + cN[i]
+			at := s1 / fk
+			aW[i] = at
+			s2 = s2 - aO[i] + at
+			bu := s2 / fk
+			bW[i] = bu
+			s3 = s3 - bO[i] + bu
+			lW[i] = s3 / 3
+		}
+		if progress != nil {
+			progress.Store(int64(1 + hi)) // l0[0..hi] are final
+		}
 	}
 }
+
+// maProgressStep is how often movingAverages reports progress.
+const maProgressStep = 512

@@ -55,12 +55,13 @@ type stlPar struct {
 
 	task parTask // what the open phase does (written before the phase opens)
 
-	nan    atomic.Bool // a residual was NaN (the fit overflowed)
-	active atomic.Bool // a call is running: the helper spins, not parks
-	alive  atomic.Bool // a helper goroutine exists
-	parked atomic.Bool // the helper waits on wake
-	wake   chan struct{}
-	timer  *time.Timer
+	nan      atomic.Bool  // a residual was NaN (the fit overflowed)
+	progress atomic.Int64 // taskDotFits with stream: values of in that are final
+	active   atomic.Bool  // a call is running: the helper spins, not parks
+	alive    atomic.Bool  // a helper goroutine exists
+	parked   atomic.Bool  // the helper waits on wake
+	wake     chan struct{}
+	timer    *time.Timer
 
 	hw [4][]float64 // the helper's pipeline buffers (fitWeighted)
 }
@@ -75,6 +76,11 @@ type parTask struct {
 	// taskDotFits: ys = SMOOTH(in) with plan's precomputed weights.
 	plan   *smoothPlan
 	ys, in []float64
+	// The helper takes items from the front, the caller from the back.
+	swap bool
+	// taskDotFits while the caller still computes in: the helper waits
+	// until progress covers the windows of its fits.
+	stream bool
 }
 
 // parStart lets a helper serve this call if the work is large enough and
@@ -176,7 +182,7 @@ func (p *stlPar) back() int {
 
 // take returns the next item for the caller (front) or the helper (back).
 func (p *stlPar) take(helper bool) int {
-	if helper {
+	if helper != p.task.swap {
 		return p.back()
 	}
 	return p.front()

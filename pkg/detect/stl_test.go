@@ -165,9 +165,8 @@ func TestSTL_Hourly(t *testing.T) {
 // testSeries returns series of several kinds: smooth seasonal with noise,
 // heavy-tailed (many zero robustness weights), integers with ties, a
 // constant, and a step.
-func testSeries(n, np int, seed uint64) map[string][]float64 {
+func testSeries(n, np int, seed uint64) []namedSeries {
 	rng := rand.New(rand.NewPCG(seed, 11))
-	out := map[string][]float64{}
 	sine := make([]float64, n)
 	cauchy := make([]float64, n)
 	ints := make([]float64, n)
@@ -184,8 +183,12 @@ func testSeries(n, np int, seed uint64) map[string][]float64 {
 		}
 		step[i] += float64(i % np)
 	}
-	out["sine"], out["cauchy"], out["ints"], out["constant"], out["step"] = sine, cauchy, ints, constant, step
-	return out
+	return []namedSeries{{"sine", sine}, {"cauchy", cauchy}, {"ints", ints}, {"constant", constant}, {"step", step}}
+}
+
+type namedSeries struct {
+	name string
+	y    []float64
 }
 
 // TestSTL_MatchesLiteral compares the optimised STL with the literal
@@ -206,8 +209,9 @@ func TestSTL_MatchesLiteral(t *testing.T) {
 	}
 	var s STL // one STL for all: also checks that plans are rebuilt correctly
 	for ci, c := range cases {
-		for kind, y := range testSeries(c.n, c.np, uint64(ci)) {
-			t.Run(fmt.Sprintf("n=%d/np=%d/%s", c.n, c.np, kind), func(t *testing.T) {
+		for _, ser := range testSeries(c.n, c.np, uint64(ci)) {
+			y := ser.y
+			t.Run(fmt.Sprintf("n=%d/np=%d/%s", c.n, c.np, ser.name), func(t *testing.T) {
 				S, T := decompose(t, &s, y, c.np)
 				rs, rt := refSTL(y, c.np)
 				for i := range y {
@@ -228,14 +232,18 @@ func TestSTL_MatchesLiteral(t *testing.T) {
 func TestSTL_Reuse(t *testing.T) {
 	var shared STL
 	for i, c := range []struct{ n, np int }{
-		{3000, 24}, {1000, 24}, {5000, 1440}, {3000, 24}, {2881, 1440}, {300, 7}, {5000, 1440},
+		{2881, 1440}, {3000, 1440}, // a longer series than any before
+		{1000, 24}, {300, 7}, {4100, 1440}, {3000, 24}, {4000, 1440},
 	} {
-		y := synthSeasonal(c.n, c.np, uint64(i))
-		var fresh STL
-		S1, T1 := decompose(t, &shared, y, c.np)
-		S2, T2 := decompose(t, &fresh, y, c.np)
-		if !slices.Equal(S1, S2) || !slices.Equal(T1, T2) {
-			t.Fatalf("case %d (n=%d, np=%d): reused STL differs from a fresh one", i, c.n, c.np)
+		// The step series has an extreme PSORT pivot (long lists).
+		step := testSeries(c.n, c.np, uint64(i))[4]
+		for _, ser := range []namedSeries{step, {"synth", synthSeasonal(c.n, c.np, uint64(i))}} {
+			var fresh STL
+			S1, T1 := decompose(t, &shared, ser.y, c.np)
+			S2, T2 := decompose(t, &fresh, ser.y, c.np)
+			if !slices.Equal(S1, S2) || !slices.Equal(T1, T2) {
+				t.Fatalf("case %d (n=%d, np=%d, %s): reused STL differs from a fresh one", i, c.n, c.np, ser.name)
+			}
 		}
 	}
 }
@@ -395,8 +403,8 @@ func TestSTL_Allocs(t *testing.T) {
 	if err := s.Decompose(S, T, y, np); err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range []int{10080, 9000, 10080, 2881} {
-		allocs := testing.AllocsPerRun(3, func() {
+	for _, n := range []int{10080, 9000, 2881} {
+		allocs := testing.AllocsPerRun(1, func() {
 			if err := s.Decompose(S[:n], T[:n], y[:n], np); err != nil {
 				t.Fatal(err)
 			}
@@ -490,6 +498,49 @@ func TestSmooth_MatchesLiteral(t *testing.T) {
 					t.Fatalf("m=%d q=%d jump=%d: unweighted ys[%d] = %v, literal %v", c.m, c.q, c.jump, i, gotU[i], wantU[i])
 				}
 			}
+		}
+	}
+}
+
+// TestPSort_PreparedFirstSplit checks that preparing PSORT's first split
+// chunk by chunk (as the residual phase does) gives the same array as
+// psort itself.
+func TestPSort_PreparedFirstSplit(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for trial := 0; trial < 300; trial++ {
+		n := 2 + rng.IntN(5000)
+		a := make([]float64, n)
+		levels := 1 + rng.IntN(n)
+		for i := range a {
+			a[i] = float64(rng.IntN(levels))
+		}
+		h1 := n/2 + 1
+		h2 := n - h1 + 1
+		ind := []int{h1 - 1, h2 - 1}
+		want := slices.Clone(a)
+		psort(want, ind)
+
+		var buf psortBuf
+		buf.big = make([]int32, n)
+		buf.small = make([]int32, n)
+		x := [3]int{0, (n - 1) / 2, n - 1}
+		var v [3]float64
+		var piv float64
+		v[0], v[1], v[2], piv = median3(a[x[0]], a[x[1]], a[x[2]])
+		for q := range x {
+			a[x[q]] = v[q]
+		}
+		const chunk = 97
+		nb, ns := 0, 0
+		for lo := 0; lo < n; lo += chunk {
+			b, s := buf.compactChunk(a, lo, min(lo+chunk, n), piv)
+			nb += copy(buf.big[nb:], buf.big[lo:lo+b])
+			ns += copy(buf.small[ns:], buf.small[lo:lo+s])
+		}
+		first := psortFirst{t: piv, big: buf.big[:nb], small: buf.small[:ns]}
+		buf.psort(a, ind, &first)
+		if !slices.Equal(a, want) {
+			t.Fatalf("n=%d levels=%d: prepared first split differs from psort", n, levels)
 		}
 	}
 }
