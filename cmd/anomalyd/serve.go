@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
@@ -82,8 +82,21 @@ func runServe(ctx context.Context, cfg Config) error {
 
 	if cfg.Serve.Stdio {
 		log.Info("serving on stdin/stdout", zap.String("version", version))
-		err := srv.ServeConn(ctx, newStdioConn(os.Stdin, os.Stdout))
-		if err != nil && !errors.Is(err, context.Canceled) {
+		done := make(chan error, 1)
+		go func() { done <- srv.ServeConn(ctx, newStdioConn(os.Stdin, os.Stdout)) }()
+		select {
+		case err = <-done:
+		case <-ctx.Done():
+			// A read on a blocking stdin cannot be interrupted: give the
+			// session its drain time, then exit regardless.
+			select {
+			case err = <-done:
+			case <-time.After(cfg.Agent.DrainTimeout + time.Second):
+				log.Warn("stdin read still blocked after the drain timeout, exiting")
+				return nil
+			}
+		}
+		if err != nil {
 			return fmt.Errorf("serve stdio: %w", err)
 		}
 		return nil

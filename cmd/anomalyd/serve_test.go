@@ -197,3 +197,31 @@ func TestServe_Socket(t *testing.T) {
 		t.Fatal("socket file left behind")
 	}
 }
+
+// TestServe_StdioSIGTERM: SIGTERM ends process mode even while stdin stays
+// open (a blocked read on stdin cannot be interrupted).
+func TestServe_StdioSIGTERM(t *testing.T) {
+	cmd := exec.Command(buildDaemon(t), "serve", "--stdio", "--drain-timeout", "200ms")
+	stdin, _ := cmd.StdinPipe()
+	defer stdin.Close()
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	writeReq(t, stdin, infoReq)
+	if readResp(t, bufio.NewReader(stdout)).GetInfo() == nil {
+		t.Fatal("no info")
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("daemon did not exit on SIGTERM")
+	}
+}
