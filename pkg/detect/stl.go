@@ -352,7 +352,7 @@ func (s *STL) work(helper bool) {
 					}
 				}
 			}
-			t.plan.dotFits(t.ys, t.in, lo, hi)
+			t.plan.dotFits(t.ys, t.in, s.jf, lo, hi)
 		case taskLowInterp:
 			s.low.interpolateRange(s.l[:n], lo, hi)
 			S, y, d, l := s.S[lo:hi], s.y[lo:hi], s.d[lo:hi], s.l[lo:hi]
@@ -413,8 +413,8 @@ func (s *STL) prepare(n, np int) {
 			s.jf[i] = float64(i + 1)
 		}
 	}
-	s.low.build(n, s.cfg.nl, s.cfg.nljump, true)
-	s.trend.build(n, s.cfg.nt, s.cfg.ntjump, true)
+	s.low.build(n, s.cfg.nl, s.cfg.nljump)
+	s.trend.build(n, s.cfg.nt, s.cfg.ntjump)
 	s.cyc.build(n, np, s.cfg.ns)
 	for i := range s.wbuf {
 		s.wbuf[i] = grow(s.wbuf[i], s.trend.wl)

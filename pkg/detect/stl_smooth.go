@@ -17,11 +17,18 @@ type smoothPlan struct {
 	fits    []smoothFit
 	kern    []float64 // the distinct kernels, wl values each
 
-	// For the unweighted smoother: the final EST weights of every fit
-	// (wl values per fit, in fit order), so that a fit is a single dot
-	// product with the data.
-	wts []float64
+	// For the smoother without robustness weights: the normalised
+	// kernels (as kern), whether their total is positive, and, if they
+	// take little memory, the final EST weights of every fit (wl values
+	// per fit, in fit order), so that a fit is a single dot product.
+	norm   []float64
+	kernOK []bool
+	wts    []float64
 }
+
+// maxStoredWeights is the number of final weights a plan stores at most
+// (8 bytes each); beyond, the fits recompute them from c̄ and β.
+const maxStoredWeights = 1 << 17
 
 // smoothFit is one call of EST.
 type smoothFit struct {
@@ -30,14 +37,16 @@ type smoothFit struct {
 	a   int     // 0-based index of the window's first point
 	k   int     // offset of the fit's kernel in kern
 	lin bool    // h > 0: EST adds the linear term
-	ok  bool    // unweighted EST succeeds (A > 0); only with wts
+	// Without robustness weights: EST succeeds (A > 0), its c̄ and β.
+	ok       bool
+	cb, beta float64
 }
 
 // build resolves the positions of SMOOTH(y[1..m], q, 1, jump) (§9.3 step 2,
 // including the last point fitted with the window left over) and computes
-// the kernels; with unweighted it also computes every fit's final weights.
-// It reuses the plan's storage.
-func (p *smoothPlan) build(m, q, jump int, unweighted bool) {
+// the kernels and what the fits without robustness weights need. It reuses
+// the plan's storage.
+func (p *smoothPlan) build(m, q, jump int) {
 	p.m, p.q = m, q
 	p.rng = float64(m) - 1
 	p.fits = p.fits[:0]
@@ -87,9 +96,7 @@ func (p *smoothPlan) build(m, q, jump int, unweighted bool) {
 			p.addFit(m, a, b) // the window left over from the last fit
 		}
 	}
-	if unweighted {
-		p.buildWeights()
-	}
+	p.buildWeights(len(p.fits)*p.wl <= maxStoredWeights)
 }
 
 // addFit appends the fit of point i (1-based) over the window [a, b]
@@ -147,30 +154,35 @@ func appendKernel(dst []float64, x0 float64, a, wl int, h float64) []float64 {
 	return dst
 }
 
-// buildWeights computes, for every fit, the weights EST ends up with when
-// no robustness weights are in use (§9.2 steps 3–6), so that the fit is
-// Σ wts_j·y_j (step 7) in the same order.
-func (p *smoothPlan) buildWeights() {
+// buildWeights computes what EST does without robustness weights (§9.2
+// steps 3–6): the normalised kernels, and for every fit c̄ and β (β = 0
+// where EST skips the linear term, which leaves the weights unchanged);
+// if store, also every fit's final weights, so that the fit is the dot
+// product Σ w_j·y_j (step 7) in the same order.
+func (p *smoothPlan) buildWeights(store bool) {
 	wl := p.wl
-	for fi := range p.fits {
-		f := &p.fits[fi]
-		k := p.kern[f.k : f.k+wl]
-		start := len(p.wts)
-		p.wts = append(p.wts, k...)
-		w := p.wts[start : start+wl]
+	p.norm = append(p.norm[:0], p.kern...)
+	p.kernOK = p.kernOK[:0]
+	for k := 0; k < len(p.norm); k += wl {
+		w := p.norm[k : k+wl]
 		A := 0.0
-		for _, v := range k {
+		for _, v := range w {
 			A += v
 		}
-		if !(A > 0) {
-			f.ok = false
-			continue
+		ok := A > 0
+		p.kernOK = append(p.kernOK, ok)
+		if ok {
+			for j := range w {
+				w[j] = w[j] / A
+			}
 		}
-		f.ok = true
-		for j := range w {
-			w[j] = w[j] / A
-		}
-		if !f.lin {
+	}
+	for fi := range p.fits {
+		f := &p.fits[fi]
+		w := p.norm[f.k : f.k+wl]
+		f.ok = p.kernOK[f.k/wl]
+		f.cb, f.beta = 0, 0
+		if !f.ok || !f.lin {
 			continue
 		}
 		base := float64(f.a + 1)
@@ -178,17 +190,26 @@ func (p *smoothPlan) buildWeights() {
 		for j, v := range w {
 			cb += float64(v * (base + float64(j)))
 		}
-		beta := f.x0 - cb
 		c := 0.0
 		for j, v := range w {
 			d := (base + float64(j)) - cb
 			c += float64(v * float64(d*d))
 		}
+		f.cb = cb
 		if math.Sqrt(c) > 0.001*p.rng {
-			beta = beta / c
-			for j, v := range w {
-				w[j] = v * (float64(beta*((base+float64(j))-cb)) + 1)
-			}
+			f.beta = (f.x0 - cb) / c
+		}
+	}
+	p.wts = p.wts[:0]
+	if !store {
+		return
+	}
+	for fi := range p.fits {
+		f := &p.fits[fi]
+		w := p.norm[f.k : f.k+wl]
+		base := float64(f.a + 1)
+		for j, v := range w {
+			p.wts = append(p.wts, v*(float64(f.beta*((base+float64(j))-f.cb))+1))
 		}
 	}
 }
@@ -221,7 +242,11 @@ func (p *smoothPlan) interpolateRange(ys []float64, lo, hi int) {
 // dotFits computes the fits lo..hi−1 with the precomputed weights, four at
 // a time so that their independent sums overlap in the pipeline (each sum
 // keeps its own order).
-func (p *smoothPlan) dotFits(ys, y []float64, lo, hi int) {
+func (p *smoothPlan) dotFits(ys, y, jf []float64, lo, hi int) {
+	if len(p.wts) == 0 {
+		p.lineFits(ys, y, jf, lo, hi)
+		return
+	}
 	wl := p.wl
 	fi := lo
 	for ; fi+4 <= hi; fi += 4 {
@@ -253,6 +278,37 @@ func (p *smoothPlan) dotFits(ys, y []float64, lo, hi int) {
 		s := 0.0
 		for j := range w {
 			s += float64(w[j] * yy[j])
+		}
+		p.store(ys, y, f, s)
+	}
+}
+
+// lineFits computes the fits lo..hi−1 without robustness weights from the
+// normalised kernels, c̄ and β: Σ (w_j·(β·(j − c̄) + 1))·y_j, two fits at a
+// time so that their sums overlap.
+func (p *smoothPlan) lineFits(ys, y, jf []float64, lo, hi int) {
+	wl := p.wl
+	fi := lo
+	for ; fi+2 <= hi; fi += 2 {
+		f0, f1 := &p.fits[fi], &p.fits[fi+1]
+		n0, n1 := p.norm[f0.k:][:wl], p.norm[f1.k:][:wl]
+		y0, y1 := y[f0.a:][:wl], y[f1.a:][:wl]
+		j0, j1 := jf[f0.a:][:wl], jf[f1.a:][:wl]
+		cb0, b0, cb1, b1 := f0.cb, f0.beta, f1.cb, f1.beta
+		var s0, s1 float64
+		for j := range n0 {
+			s0 += float64(float64(n0[j]*(float64(b0*(j0[j]-cb0))+1)) * y0[j])
+			s1 += float64(float64(n1[j]*(float64(b1*(j1[j]-cb1))+1)) * y1[j])
+		}
+		p.store(ys, y, f0, s0)
+		p.store(ys, y, f1, s1)
+	}
+	for ; fi < hi; fi++ {
+		f := &p.fits[fi]
+		nk, yy, jj := p.norm[f.k:][:wl], y[f.a:][:wl], jf[f.a:][:wl]
+		s := 0.0
+		for j := range nk {
+			s += float64(float64(nk[j]*(float64(f.beta*(jj[j]-f.cb))+1)) * yy[j])
 		}
 		p.store(ys, y, f, s)
 	}

@@ -472,7 +472,7 @@ func TestSmooth_MatchesLiteral(t *testing.T) {
 				clear(rho[:c.m/2]) // long runs of zero weights: failing fits
 			}
 			var p smoothPlan
-			p.build(c.m, c.q, c.jump, true)
+			p.build(c.m, c.q, c.jump)
 			y1 := append([]float64{0}, y...)
 			r1 := append([]float64{0}, rho...)
 			want := refSmooth(y1, c.m, c.q, 1, c.jump, r1)[1:]
@@ -488,8 +488,14 @@ func TestSmooth_MatchesLiteral(t *testing.T) {
 			p.fitWeighted(got, y, rho, jf, &w, &par, false)
 			p.interpolateRange(got, 0, c.m)
 			gotU := make([]float64, c.m)
-			p.dotFits(gotU, y, 0, len(p.fits))
+			p.dotFits(gotU, y, jf, 0, len(p.fits))
 			p.interpolateRange(gotU, 0, c.m)
+			gotL := make([]float64, c.m)
+			p.lineFits(gotL, y, jf, 0, len(p.fits))
+			p.interpolateRange(gotL, 0, c.m)
+			if !slices.Equal(gotL, gotU) {
+				t.Fatalf("m=%d q=%d jump=%d: lineFits differs from dotFits", c.m, c.q, c.jump)
+			}
 			for i := range got {
 				if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
 					t.Fatalf("m=%d q=%d jump=%d trial %d: weighted ys[%d] = %v, literal %v", c.m, c.q, c.jump, trial, i, got[i], want[i])
