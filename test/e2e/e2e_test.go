@@ -96,15 +96,10 @@ func TestStream_OneAlertPerAnomaly(t *testing.T) {
 // Test 6: the same with Kapacitor spawning `anomalyd serve --stdio`.
 func TestProcessMode_OneAlertPerAnomaly(t *testing.T) {
 	t.Parallel()
-	c := newCluster(t, clusterConfig{processMode: true})
-	runStream(t, c)
-	t.Cleanup(func() {
-		// Runs after the cluster stopped: a child that does not exit 0 when
-		// its stdin closes is reported by Kapacitor.
-		if log := c.kapacitord.logText(); strings.Contains(log, "exited unexpectedly") {
-			t.Errorf("kapacitord reports a UDF process that exited unexpectedly")
-		}
-	})
+	// Kapacitor 1.5.9 does not report a child's exit status once the task
+	// is stopping, so a non-zero exit on EOF is not visible here; the
+	// daemon's own tests cover it.
+	runStream(t, newCluster(t, clusterConfig{processMode: true}))
 }
 
 // Test 2: the seed's scenario. The series is in influxd, and a batch task
