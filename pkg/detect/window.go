@@ -48,8 +48,7 @@ func (d *Detector) window(times []int64, values []float64, np int, k, alpha floa
 	d.sorted = resize(d.sorted, n)
 	copy(d.sorted, d.y)
 	d.keys = resize(d.keys, n)
-	d.radix.sortFloats(d.sorted, d.keys)
-	med := medianSorted(d.sorted)
+	med := medianSelect(d.sorted, &d.radix, d.keys)
 
 	d.resid = resize(d.resid, n)
 	for i, r := range rows {
