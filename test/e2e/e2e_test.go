@@ -60,7 +60,7 @@ func streamData(start time.Time) *dataset {
 	)
 }
 
-// write sends lines to Kapacitor in chunks, as an agent would.
+// writeChunks sends lines to Kapacitor in chunks, as an agent would.
 func (c *cluster) writeChunks(lines []string, chunk int) {
 	c.t.Helper()
 	for len(lines) > 0 {
