@@ -43,7 +43,7 @@ ends.`,
 	f.IntVar(&cfg.Agent.MaxBatchPoints, "max-batch-points", cfg.Agent.MaxBatchPoints, "points kept per batch; the rest is dropped and counted")
 	f.IntVar(&cfg.Agent.MaxQueuedPoints, "max-queued-points", cfg.Agent.MaxQueuedPoints, "points waiting for detection per connection; batches beyond are dropped and counted")
 	f.IntVar(&cfg.Agent.MaxDetections, "max-detections", cfg.Agent.MaxDetections, "concurrent S-H-ESD runs over all connections (0: one per CPU)")
-	f.DurationVar(&cfg.Agent.DrainTimeout, "drain-timeout", cfg.Agent.DrainTimeout, "on shutdown, how long connections may take to finish queued work")
+	f.DurationVar(&cfg.Agent.ShutdownTimeout, "drain-timeout", cfg.Agent.ShutdownTimeout, "on shutdown, how long connections may take to finish queued work")
 	f.StringVar(&cfg.Log.Level, "log-level", cfg.Log.Level, "debug, info, warn or error")
 	f.StringVar(&cfg.Log.Format, "log-format", cfg.Log.Format, "json or console")
 	return cmd
@@ -91,7 +91,7 @@ func runServe(ctx context.Context, cfg Config) error {
 			// session its drain time, then exit regardless.
 			select {
 			case err = <-done:
-			case <-time.After(cfg.Agent.DrainTimeout + time.Second):
+			case <-time.After(cfg.Agent.ShutdownTimeout + time.Second):
 				log.Warn("stdin read still blocked after the drain timeout, exiting")
 				return nil
 			}

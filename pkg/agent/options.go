@@ -198,7 +198,14 @@ func valueType(v *udfpb.OptionValue) (udfpb.ValueType, bool) {
 // with the defaults filled in. The error names every bad option and what
 // it accepts.
 func ParseOptions(opts []*udfpb.Option) (Options, error) {
-	o := DefaultOptions()
+	return ParseOptionsWith(DefaultOptions(), opts)
+}
+
+// ParseOptionsWith is ParseOptions starting from the given defaults (the
+// daemon's [detect] section) instead of DefaultOptions.
+func ParseOptionsWith(defaults Options, opts []*udfpb.Option) (Options, error) {
+	o := defaults
+	o.Field = ""
 	var errs []string
 	seen := make(map[string]bool, len(opts))
 	for _, opt := range opts {
@@ -236,7 +243,11 @@ func ParseOptions(opts []*udfpb.Option) (Options, error) {
 	}
 	if len(errs) == 0 {
 		if err := o.checkSpans(); err != nil {
-			errs = append(errs, err.Error())
+			msg := err.Error()
+			if !seen["history"] {
+				msg += " (the history is anomalyd's default, detect.history; set .history() in the task)"
+			}
+			errs = append(errs, msg)
 		}
 	}
 	if len(errs) > 0 {

@@ -48,6 +48,18 @@ type Server struct {
 	stats       Stats
 	sem         chan struct{}
 	nextID      atomic.Uint64
+	listening   atomic.Bool
+
+	nodesMu sync.Mutex
+	nodes   map[uint64]Node // running task nodes by connection ID
+}
+
+// Node is a running task node: a connection past a successful init.
+type Node struct {
+	Conn  uint64 // the connection's ID, as logged ("conn")
+	Task  string
+	Node  string
+	Stats *NodeStats
 }
 
 // NewServer returns a Server. newDetector makes each connection's detector;
@@ -60,24 +72,64 @@ func NewServer(cfg Config, newDetector func() Detector, log *zap.Logger) *Server
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
-	return &Server{cfg: cfg, newDetector: newDetector, log: log, sem: make(chan struct{}, n)}
+	return &Server{cfg: cfg, newDetector: newDetector, log: log, sem: make(chan struct{}, n), nodes: make(map[uint64]Node)}
 }
 
 // Stats returns the server's counters.
 func (s *Server) Stats() *Stats { return &s.stats }
 
+// Listening reports whether Serve is accepting connections: from its start
+// until its listener fails or its context ends (shutdown).
+func (s *Server) Listening() bool { return s.listening.Load() }
+
+// DetectionsRunning returns how many S-H-ESD runs hold a detection slot now.
+func (s *Server) DetectionsRunning() int { return len(s.sem) }
+
+// Nodes calls fn for each running task node, in no particular order. fn
+// must not call back into the server.
+func (s *Server) Nodes(fn func(Node)) {
+	s.nodesMu.Lock()
+	nodes := make([]Node, 0, len(s.nodes))
+	for _, n := range s.nodes {
+		nodes = append(nodes, n)
+	}
+	s.nodesMu.Unlock()
+	for _, n := range nodes {
+		fn(n)
+	}
+}
+
+func (s *Server) addNode(n Node) {
+	s.nodesMu.Lock()
+	s.nodes[n.Conn] = n
+	s.nodesMu.Unlock()
+	s.stats.NodesActive.Add(1)
+}
+
+func (s *Server) removeNode(conn uint64) {
+	s.nodesMu.Lock()
+	delete(s.nodes, conn)
+	s.nodesMu.Unlock()
+	s.stats.NodesActive.Add(-1)
+}
+
 // Serve accepts connections on ln until ctx ends or Accept fails, serving
 // each in its own goroutine. It closes ln and returns after every
-// connection has ended; when ctx ends, connections get Config.DrainTimeout
+// connection has ended; when ctx ends, connections get Config.ShutdownTimeout
 // to finish their queued work.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	s.listening.Store(ctx.Err() == nil)
+	stop := context.AfterFunc(ctx, func() {
+		s.listening.Store(false)
+		ln.Close()
+	})
 	defer stop()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
+			s.listening.Store(false)
 			if ctx.Err() != nil {
 				return nil // shutting down
 			}
@@ -96,6 +148,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 func (s *Server) ServeConn(ctx context.Context, conn Conn) error {
 	id := s.nextID.Add(1)
 	sess := newSession(s, conn, s.log.With(zap.Uint64("conn", id)))
+	sess.id = id
 	s.stats.ConnsOpened.Add(1)
 	defer s.stats.ConnsClosed.Add(1)
 	return sess.run(ctx)

@@ -68,8 +68,10 @@ type batchCounts struct {
 // docs/daemon.md.
 type session struct {
 	srv   *Server
+	id    uint64 // the connection's ID, logged as "conn"
 	cfg   Config
 	stats *Stats
+	node  *NodeStats // set at init
 	conn  Conn
 	log   atomic.Pointer[zap.Logger] // gains task and node at init; read by all three goroutines
 
@@ -138,22 +140,29 @@ func (s *session) run(ctx context.Context) error {
 	if t := s.drain.Load(); t != nil {
 		t.Stop()
 	}
+	if s.inited {
+		s.srv.removeNode(s.id)
+	}
+	log := s.logger()
+	if s.inBatch {
+		log = log.With(zap.String("group", s.begin.group))
+	}
 	if err != nil {
-		s.logger().Warn("connection ended", zap.Error(err))
+		log.Warn("connection ended", zap.Error(err))
 	} else {
-		s.logger().Debug("connection ended")
+		log.Debug("connection ended")
 	}
 	return err
 }
 
 // shutdown stops reading (the server is shutting down); the queued work
-// gets Config.DrainTimeout before the connection is closed.
+// gets Config.ShutdownTimeout before the connection is closed.
 func (s *session) shutdown() {
 	s.closing.Store(true)
 	if !stopReading(s.conn) {
 		s.closeConn()
 	}
-	s.drain.Store(time.AfterFunc(s.cfg.DrainTimeout, func() {
+	s.drain.Store(time.AfterFunc(s.cfg.ShutdownTimeout, func() {
 		s.failed.Store(true)
 		s.closeConn()
 	}))
@@ -331,7 +340,7 @@ func (s *session) handleInit(req *udfpb.InitRequest) error {
 		return protoErr("second init")
 	}
 	s.log.Store(s.logger().With(zap.String("task", req.GetTaskID()), zap.String("node", req.GetNodeID())))
-	opts, err := ParseOptions(req.GetOptions())
+	opts, err := ParseOptionsWith(s.cfg.Defaults, req.GetOptions())
 	if err != nil {
 		s.stats.InitFailures.Add(1)
 		s.logger().Warn("init failed", zap.Error(err))
@@ -339,6 +348,8 @@ func (s *session) handleInit(req *udfpb.InitRequest) error {
 		return errStop // flush, close
 	}
 	s.opts, s.inited = opts, true
+	s.node = new(NodeStats)
+	s.srv.addNode(Node{Conn: s.id, Task: req.GetTaskID(), Node: req.GetNodeID(), Stats: s.node})
 	store := state.New(state.Config{Period: opts.Period, History: opts.History, MaxGroups: s.cfg.MaxGroups})
 	go s.worker(s.srv.newDetector(), store)
 	s.logger().Info("task node initialised", zap.String("field", opts.Field), zap.Duration("period", opts.Period),
@@ -445,7 +456,10 @@ func (s *session) handleEnd(payload []byte) error {
 	st := s.stats
 	st.BatchesIn.Add(1)
 	st.PointsIn.Add(uint64(c.points))
+	s.node.BatchesIn.Add(1)
+	s.node.PointsIn.Add(uint64(c.points))
 	if skipped := c.missing + c.nonFinite + c.nonNumeric + c.badTags + c.overCap; skipped > 0 {
+		s.node.PointsDropped.Add(uint64(skipped))
 		st.PointsMissingField.Add(uint64(c.missing))
 		st.PointsNonFinite.Add(uint64(c.nonFinite))
 		st.PointsNonNumeric.Add(uint64(c.nonNumeric))
@@ -478,6 +492,8 @@ func (s *session) handleEnd(payload []byte) error {
 func (s *session) dropBatch(b *state.Batch, why string) {
 	s.queued.Add(-int64(b.Len()))
 	s.stats.BatchesOverQueue.Add(1)
+	s.stats.PointsOverQueue.Add(uint64(b.Len()))
+	s.node.PointsDropped.Add(uint64(b.Len()))
 	s.logger().Warn("batch dropped: detection cannot keep up", zap.String("group", s.begin.group), zap.Int("points", b.Len()), zap.String("reason", why))
 	s.recycle(b)
 }

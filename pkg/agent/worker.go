@@ -31,13 +31,18 @@ type worker struct {
 	warnedCap   bool
 	warnedSize  bool
 	groups      int // store.Len() as last added to Stats.GroupsActive
+	points      int // points in the store, kept in step by merge and restore
+	reported    int // points as last added to Stats.PointsStored
 	fingerprint string
 }
 
 func (s *session) worker(det Detector, store *state.Store) {
 	defer close(s.workerDone)
 	w := &worker{s: s, det: det, store: store, isDirty: make(map[string]bool), fingerprint: s.opts.Fingerprint()}
-	defer func() { s.stats.GroupsActive.Add(-int64(w.groups)) }()
+	defer func() {
+		s.stats.GroupsActive.Add(-int64(w.groups))
+		s.stats.PointsStored.Add(-int64(w.reported))
+	}()
 	defer func() {
 		if p := recover(); p != nil {
 			s.recovered("worker", p)
@@ -109,11 +114,16 @@ func (w *worker) handle(it workItem) {
 func (w *worker) merge(it workItem) {
 	s := w.s
 	n := it.batch.Len()
+	before := 0
+	if g := w.store.Group(it.key); g != nil {
+		before = g.Len()
+	}
 	st, err := w.store.Merge(it.key, it.meta, it.batch)
 	s.queued.Add(-int64(n))
 	s.recycle(it.batch)
 	if errors.Is(err, state.ErrTooManyGroups) {
 		s.stats.PointsOverGroupCap.Add(uint64(n))
+		s.node.PointsDropped.Add(uint64(n))
 		if !w.warnedCap {
 			w.warnedCap = true
 			s.logger().Warn("max groups reached: points of new groups are dropped (see --max-groups)",
@@ -124,6 +134,14 @@ func (w *worker) merge(it workItem) {
 		return
 	}
 	s.stats.PointsDuplicate.Add(uint64(st.Duplicates))
+	s.node.PointsDropped.Add(uint64(st.Duplicates))
+	if st.Expired > 0 {
+		w.points = w.store.Points() // a sweep visits every group anyway
+	} else if g := w.store.Group(it.key); g != nil {
+		w.points += g.Len() - before
+	} else {
+		w.points -= before
+	}
 	if st.Expired > 0 {
 		s.stats.GroupsExpired.Add(uint64(st.Expired))
 		s.logger().Info("idle groups expired", zap.Int("expired", st.Expired), zap.Int("groups", w.store.Len()))
@@ -146,6 +164,7 @@ func (w *worker) restore(it workItem) {
 		err = fmt.Errorf("snapshot of %d bytes exceeds --max-frame-size (%d)", it.oversize, s.cfg.MaxFrameSize)
 	} else {
 		st, err = w.store.Restore(blob, w.fingerprint)
+		w.points = w.store.Points()
 	}
 	if err == nil {
 		s.stats.Restores.Add(1)
@@ -166,11 +185,18 @@ func (w *worker) restore(it workItem) {
 	s.send(&udfpb.Response{Message: &udfpb.Response_Restore{Restore: &udfpb.RestoreResponse{Success: true}}})
 }
 
-// syncGroups keeps Stats.GroupsActive in step with the store.
+// syncGroups keeps the gauges of Stats and NodeStats (groups, stored
+// points) in step with the store.
 func (w *worker) syncGroups() {
 	if n := w.store.Len(); n != w.groups {
 		w.s.stats.GroupsActive.Add(int64(n - w.groups))
+		w.s.node.Groups.Store(int64(n))
 		w.groups = n
+	}
+	if w.points != w.reported {
+		w.s.stats.PointsStored.Add(int64(w.points - w.reported))
+		w.s.node.PointsStored.Store(int64(w.points))
+		w.reported = w.points
 	}
 }
 
@@ -197,11 +223,11 @@ func (w *worker) detectNext() {
 	}
 	p := s.opts.Detect
 	p.Period = s.opts.Period
-	start := time.Now()
-	anoms, err := w.ts(g, p)
+	anoms, took, err := w.ts(g, p)
 	w.anoms = anoms[:0]
-	took := time.Since(start)
 	s.stats.Detections.Add(1)
+	s.stats.DetectionSeconds.Observe(took)
+	s.node.Detections.Add(1)
 	if err != nil {
 		if waiting(err) {
 			s.stats.DetectionsWaiting.Add(1)
@@ -222,11 +248,14 @@ func (w *worker) detectNext() {
 	}
 }
 
-// ts runs the detector in one of the daemon's detection slots.
-func (w *worker) ts(g *state.Group, p detect.Params) ([]detect.Anomaly, error) {
+// ts runs the detector in one of the daemon's detection slots and says
+// how long the run took (the wait for a slot excluded).
+func (w *worker) ts(g *state.Group, p detect.Params) ([]detect.Anomaly, time.Duration, error) {
 	w.s.srv.acquire()
 	defer w.s.srv.release()
-	return w.det.Ts(w.anoms[:0], g.Times(), g.Values(), p)
+	start := time.Now()
+	anoms, err := w.det.Ts(w.anoms[:0], g.Times(), g.Values(), p)
+	return anoms, time.Since(start), err
 }
 
 // emit sends the anomalies to report as points, in time order, and raises
@@ -300,5 +329,6 @@ func (w *worker) emit(g *state.Group, anoms []detect.Anomaly) int {
 		g.SetWatermark(wm)
 	}
 	s.stats.AnomaliesEmitted.Add(uint64(sent))
+	s.node.AnomaliesEmitted.Add(uint64(sent))
 	return sent
 }
