@@ -6,8 +6,12 @@ import (
 	"time"
 )
 
-// helperLinger is how long a parked helper waits for the next call.
-const helperLinger = time.Second
+// helperLinger is how long a parked helper waits for the next call, after
+// spinning for helperSpin.
+const (
+	helperLinger = time.Second
+	helperSpin   = 200 * time.Microsecond
+)
 
 // A helper that keeps the caller waiting longer than slowHelper at the end
 // of a phase is not used for the rest of the call and the next skipCalls
@@ -209,6 +213,7 @@ func (s *STL) run(n int) {
 func (s *STL) helpLoop() {
 	p := &s.par
 	var seen uint64
+	var idle time.Time // when the helper found no call running
 	for {
 		st := p.state.Load()
 		if st&3 == phaseOpen && st>>2 != seen && p.state.CompareAndSwap(st, st|phaseEntered) {
@@ -218,9 +223,21 @@ func (s *STL) helpLoop() {
 			continue
 		}
 		if p.active.Load() {
+			idle = time.Time{}
 			runtime.Gosched()
 			continue
 		}
+		// Between calls, wait for the next one a little before parking:
+		// waking a parked goroutine takes long on a busy machine, and
+		// back-to-back calls are common.
+		if idle.IsZero() {
+			idle = time.Now()
+		}
+		if time.Since(idle) < helperSpin {
+			runtime.Gosched()
+			continue
+		}
+		idle = time.Time{}
 		// Park; the caller wakes a parked helper when a call starts.
 		p.parked.Store(true)
 		if p.active.Load() {
