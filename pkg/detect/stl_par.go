@@ -53,6 +53,10 @@ type stlPar struct {
 	slow   bool   // the helper kept the caller waiting in this call
 	skip   int    // calls left to run without the helper
 
+	// For tests: use the helper whatever the size of the work, and (with
+	// callerIdle) let it take every item of every phase.
+	forceHelper, callerIdle bool
+
 	state atomic.Uint64 // phase<<2 | phase state
 	items atomic.Uint64 // next front item << 32 | end of the items not yet taken
 	phase uint64
@@ -92,7 +96,7 @@ type parTask struct {
 func (s *STL) parStart(work int) {
 	p := &s.par
 	p.slow = false
-	p.on = work >= 1<<18 && runtime.GOMAXPROCS(0) > 1
+	p.on = (work >= 1<<18 || p.forceHelper) && runtime.GOMAXPROCS(0) > 1
 	if p.skip > 0 {
 		p.skip--
 		p.on = false
@@ -134,6 +138,11 @@ func (p *stlPar) open(n int) {
 // thread was descheduled: the machine is busy) is not used for the rest
 // of the call nor for the next few calls.
 func (p *stlPar) close() {
+	if p.callerIdle {
+		for p.state.Load() == p.phase<<2|phaseOpen {
+			runtime.Gosched()
+		}
+	}
 	if p.state.CompareAndSwap(p.phase<<2|phaseOpen, p.phase<<2|phaseDone) {
 		return
 	}
@@ -145,7 +154,7 @@ func (p *stlPar) close() {
 		}
 		if t0.IsZero() {
 			t0 = time.Now()
-		} else if !p.slow && time.Since(t0) > slowHelper {
+		} else if !p.slow && !p.callerIdle && time.Since(t0) > slowHelper {
 			p.slow = true
 		}
 		runtime.Gosched()
@@ -203,7 +212,9 @@ func (s *STL) run(n int) {
 		return
 	}
 	p.open(n)
-	s.work(false)
+	if !p.callerIdle {
+		s.work(false)
+	}
 	p.close()
 }
 

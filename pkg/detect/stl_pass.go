@@ -48,7 +48,9 @@ func (s *STL) passes() bool {
 			p.progress.Store(0)
 			p.open((len(s.low.fits) + 3) / 4)
 			movingAverages(s.ma[:n+np+1], s.mb[:n+2], s.l0[:n], c, np, &p.progress)
-			s.work(false)
+			if !p.callerIdle {
+				s.work(false)
+			}
 			p.close()
 			p.task.swap, p.task.stream = false, false
 		} else {

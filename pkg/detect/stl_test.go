@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"testing"
@@ -451,6 +452,29 @@ func TestSmooth_MatchesLiteral(t *testing.T) {
 				if math.Float64bits(gotU[i]) != math.Float64bits(wantU[i]) {
 					t.Fatalf("m=%d q=%d jump=%d: unweighted ys[%d] = %v, literal %v", c.m, c.q, c.jump, i, gotU[i], wantU[i])
 				}
+			}
+		}
+	}
+}
+
+// TestSTL_Helper runs decompositions in which the helper goroutine takes
+// every work item, and in which caller and helper share them, and checks
+// that the bits are those of a decomposition without helper.
+func TestSTL_Helper(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("needs GOMAXPROCS ≥ 2")
+	}
+	for _, c := range []struct{ n, np int }{{500, 24}, {3001, 1440}, {5000, 1440}, {14398, 1440}} {
+		y := synthSeasonal(c.n, c.np, 3)
+		var alone STL
+		alone.par.skip = 1 << 30 // never use the helper
+		wantS, wantT := decompose(t, &alone, y, c.np)
+		for _, idle := range []bool{true, false} {
+			var s STL
+			s.par.forceHelper, s.par.callerIdle = true, idle
+			S, T := decompose(t, &s, y, c.np)
+			if !slices.Equal(S, wantS) || !slices.Equal(T, wantT) {
+				t.Errorf("n=%d np=%d callerIdle=%v: differs from the decomposition without helper", c.n, c.np, idle)
 			}
 		}
 	}
