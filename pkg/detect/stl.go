@@ -12,11 +12,12 @@ var errSTLLength = errors.New("stl: seasonal and trend must have the length of y
 // STL holds scratch buffers for repeated decompositions; the zero value is
 // ready; not safe for concurrent use.
 //
-// An STL also caches, per series length and period, the parts of the
-// computation that depend on positions only (kernel weights, the final
-// local-regression weights of the low-pass smoother), so repeated calls with
-// the same length and period do less work, and calls with an equal or smaller
-// length than an earlier one do not allocate.
+// An STL also keeps, for the last series length and period, the parts of
+// the computation that depend on positions only (kernel weights, the final
+// weights of the fits without robustness weights), so repeated calls with
+// the same length and period do less work. It holds about 100 bytes per
+// value of the longest series it has served, plus at most 2 MB of stored
+// weights. An STL must not be copied after first use.
 type STL struct {
 	n, np int // configuration the plans below were built for; 0 = none
 	cfg   stlSettings
@@ -126,16 +127,23 @@ func ceilDiv10(v int) int { return (v + 9) / 10 }
 // same order (no FMA), so the results are identical to R's, not merely
 // close.
 //
-// seasonal and trend must not overlap y or each other. On error they are
-// left unchanged. If y contains NaN or ±Inf anyway, Decompose returns nil
-// with seasonal and trend set to NaN everywhere; it never panics or loops
-// forever on such input.
+// seasonal and trend must not overlap y or each other; if their lengths
+// differ from len(y), Decompose returns a non-nil error other than
+// ErrNotPeriodic. On error they are left unchanged. If y contains NaN or
+// ±Inf anyway, or values so large that the fit overflows, Decompose returns
+// nil with seasonal and trend set to NaN everywhere; it never panics or
+// loops forever on such input.
 //
 // Decompose does not allocate once the STL has served a series at least as
-// long with the same or a smaller period.
+// long with the same period. When GOMAXPROCS > 1 and the series is long
+// enough, one helper goroutine shares the work; the results do not depend
+// on it (every sum keeps its order). Between calls the helper waits a
+// little and then parks; it exits a second after the last call, until when
+// it keeps the STL reachable. If the helper's thread is held up (a busy
+// machine), the call and the next few run without it.
 func (s *STL) Decompose(seasonal, trend, y []float64, period int) error {
 	n := len(y)
-	if period < 2 || n <= 2*period {
+	if period < 2 || period >= (n+1)/2 { // n ≤ 2·period, without overflow
 		return ErrNotPeriodic
 	}
 	if len(seasonal) != n || len(trend) != n {
