@@ -17,6 +17,8 @@ anomaly.`,
 	}
 	root.AddCommand(
 		newServeCmd(),
+		newHealthCmd(),
+		newConfigCmd(),
 		newDetectCmd(),
 		newVersionCmd(),
 	)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -13,10 +14,11 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/anomalyd/anomalyd/pkg/agent"
+	"github.com/anomalyd/anomalyd/pkg/metrics"
 )
 
 func newServeCmd() *cobra.Command {
-	cfg := DefaultConfig()
+	flagCfg := DefaultConfig()
 	cmd := &cobra.Command{
 		Use:   "serve (--socket PATH | --stdio)",
 		Short: "Serve Kapacitor's UDF protocol on a Unix socket or on stdin/stdout",
@@ -24,28 +26,31 @@ func newServeCmd() *cobra.Command {
 [udf.functions.NAME] socket = PATH; start anomalyd before kapacitord), or on
 stdin/stdout for process mode (prog = "/usr/bin/anomalyd", args = ["serve",
 "--stdio"]), where logs go to stderr only and the daemon exits 0 when stdin
-ends.`,
+ends.
+
+Settings come from the defaults, then the --config file, then ANOMALYD_*
+environment variables (ANOMALYD_SECTION_KEY, e.g. ANOMALYD_SERVE_SOCKET), then
+the flags; "anomalyd config" prints the result. The [detect] flags (--period,
+--max-anoms…) are the defaults of every task; a task's own TICKscript options
+override them.
+
+On SIGTERM or SIGINT the daemon stops accepting connections and removes its
+socket file, lets queued batches and in-flight detections finish for up to
+--shutdown-timeout, sends their anomalies, closes the connections and exits 0.
+A second signal exits at once.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := cfg.Validate(); err != nil {
+			cfg, err := loadConfig(configFile(cmd.Flags()), os.Environ(), cmd.Flags(), &flagCfg)
+			if err != nil {
+				return err
+			}
+			if err := cfg.Serve.checkMode(); err != nil {
 				return err
 			}
 			return runServe(cmd.Context(), cfg)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&cfg.Serve.Socket, "socket", cfg.Serve.Socket, "serve on this Unix socket path")
-	f.Var(&cfg.Serve.SocketMode, "socket-mode", "permission bits of the socket file (kapacitord needs write access)")
-	f.BoolVar(&cfg.Serve.Stdio, "stdio", cfg.Serve.Stdio, "serve one connection on stdin/stdout (Kapacitor process mode)")
-	f.IntVar(&cfg.Agent.MaxGroups, "max-groups", cfg.Agent.MaxGroups, "groups kept per task node; points of further groups are dropped and counted")
-	f.BoolVar(&cfg.Agent.StrictRestore, "strict-restore", cfg.Agent.StrictRestore, "fail the task (restore success=false) on an unusable snapshot instead of starting fresh")
-	f.IntVar(&cfg.Agent.MaxFrameSize, "max-frame-size", cfg.Agent.MaxFrameSize, "largest accepted frame, in bytes (snapshots are the largest)")
-	f.IntVar(&cfg.Agent.MaxBatchPoints, "max-batch-points", cfg.Agent.MaxBatchPoints, "points kept per batch; the rest is dropped and counted")
-	f.IntVar(&cfg.Agent.MaxQueuedPoints, "max-queued-points", cfg.Agent.MaxQueuedPoints, "points waiting for detection per connection; batches beyond are dropped and counted")
-	f.IntVar(&cfg.Agent.MaxDetections, "max-detections", cfg.Agent.MaxDetections, "concurrent S-H-ESD runs over all connections (0: one per CPU)")
-	f.DurationVar(&cfg.Agent.ShutdownTimeout, "drain-timeout", cfg.Agent.ShutdownTimeout, "on shutdown, how long connections may take to finish queued work")
-	f.StringVar(&cfg.Log.Level, "log-level", cfg.Log.Level, "debug, info, warn or error")
-	f.StringVar(&cfg.Log.Format, "log-format", cfg.Log.Format, "json or console")
+	addConfigFlags(cmd.Flags(), &flagCfg)
 	return cmd
 }
 
@@ -77,39 +82,135 @@ func runServe(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer log.Sync() //nolint:errcheck // stderr sync fails on some terminals
-	srv := agent.NewServer(cfg.Agent, nil, log)
+	srv := agent.NewServer(cfg.AgentConfig(), nil, log)
 	go forceExitOnSecondSignal(ctx, log)
-
 	if cfg.Serve.Stdio {
-		log.Info("serving on stdin/stdout", zap.String("version", version))
-		done := make(chan error, 1)
-		go func() { done <- srv.ServeConn(ctx, newStdioConn(os.Stdin, os.Stdout)) }()
+		return serveStdio(ctx, cfg, srv, log)
+	}
+	return serveSocket(ctx, cfg, srv, log)
+}
+
+// serveStdio serves process mode: one connection on stdin/stdout.
+func serveStdio(ctx context.Context, cfg Config, srv *agent.Server, log *zap.Logger) error {
+	log.Info("serving on stdin/stdout", zap.String("version", version))
+	done := make(chan error, 1)
+	go func() { done <- srv.ServeConn(ctx, newStdioConn(os.Stdin, os.Stdout)) }()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		// A read on a blocking stdin cannot be interrupted: give the
+		// session its shutdown time, then exit regardless.
 		select {
 		case err = <-done:
-		case <-ctx.Done():
-			// A read on a blocking stdin cannot be interrupted: give the
-			// session its drain time, then exit regardless.
-			select {
-			case err = <-done:
-			case <-time.After(cfg.Agent.ShutdownTimeout + time.Second):
-				log.Warn("stdin read still blocked after the drain timeout, exiting")
-				return nil
-			}
+		case <-time.After(cfg.Agent.ShutdownTimeout + time.Second):
+			log.Warn("stdin read still blocked after the shutdown timeout, exiting")
+			return nil
 		}
-		if err != nil {
-			return fmt.Errorf("serve stdio: %w", err)
-		}
-		return nil
 	}
+	if err != nil {
+		return fmt.Errorf("serve stdio: %w", err)
+	}
+	return nil
+}
 
+// shutdownGrace is how long, past the shutdown timeout, the daemon waits
+// for its connections to end: the sessions close their connections at the
+// timeout, but a detection that is running then still has to return.
+const shutdownGrace = 2 * time.Second
+
+// serveSocket serves socket mode, with the HTTP endpoints if configured,
+// until ctx ends (a signal) and the connections have drained.
+func serveSocket(ctx context.Context, cfg Config, srv *agent.Server, log *zap.Logger) error {
+	// The HTTP listener binds first, so that a port in use fails the start
+	// before the socket exists (kapacitord would connect to a daemon about
+	// to exit). /readyz says 503 until the socket accepts.
+	var web *httpServer
+	sock := &socketState{path: cfg.Serve.Socket}
+	if cfg.HTTP.Addr != "" {
+		ready := func() error {
+			if ctx.Err() != nil {
+				return errors.New("shutting down")
+			}
+			if !srv.Listening() {
+				return errors.New("the UDF socket is not accepting connections")
+			}
+			return sock.check()
+		}
+		h := metrics.Handler(metrics.NewRegistry(srv, cfg.HTTP, version), ready)
+		var err error
+		if web, err = startHTTP(cfg.HTTP.Addr, h, log); err != nil {
+			return err
+		}
+		defer web.stop()
+	}
 	ln, err := listenUnix(cfg.Serve.Socket, os.FileMode(cfg.Serve.SocketMode), log)
 	if err != nil {
 		return err
 	}
-	log.Info("serving", zap.String("socket", cfg.Serve.Socket), zap.Stringer("mode", cfg.Serve.SocketMode), zap.String("version", version))
-	err = srv.Serve(ctx, ln)
-	log.Info("stopped", zap.Uint64("connections", srv.Stats().ConnsOpened.Load()))
+	if err := sock.remember(); err != nil {
+		ln.Close()
+		return err
+	}
+	fields := []zap.Field{zap.String("socket", cfg.Serve.Socket), zap.Stringer("mode", cfg.Serve.SocketMode), zap.String("version", version)}
+	if web != nil {
+		fields = append(fields, zap.Stringer("http", web.addr()))
+	}
+	log.Info("serving", fields...)
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, ln) }()
+	select {
+	case err = <-served: // the listener failed
+	case <-ctx.Done():
+		st := srv.Stats()
+		log.Info("shutting down: socket closed and removed; waiting for connections to finish their work",
+			zap.Int64("connections", int64(st.ConnsOpened.Load()-st.ConnsClosed.Load())),
+			zap.Int64("task_nodes", st.NodesActive.Load()), zap.Int("detections_running", srv.DetectionsRunning()),
+			zap.Duration("shutdown_timeout", cfg.Agent.ShutdownTimeout))
+		select {
+		case err = <-served:
+		case <-time.After(cfg.Agent.ShutdownTimeout + shutdownGrace):
+			err = fmt.Errorf("shutdown: %d connections still busy %s after the shutdown timeout, exiting anyway",
+				st.ConnsOpened.Load()-st.ConnsClosed.Load(), shutdownGrace)
+		}
+	}
+	st := srv.Stats()
+	log.Info("stopped", zap.Uint64("connections", st.ConnsOpened.Load()), zap.Uint64("batches", st.BatchesIn.Load()),
+		zap.Uint64("anomalies_emitted", st.AnomaliesEmitted.Load()))
 	return err
+}
+
+// socketState remembers the socket file the daemon created, to tell
+// whether it is still there (readiness): a socket file removed or replaced
+// by someone else leaves the daemon listening where nobody can connect.
+type socketState struct {
+	path string
+	dev  uint64
+	ino  uint64
+}
+
+func (s *socketState) remember() error {
+	fi, err := os.Lstat(s.path)
+	if err != nil {
+		return fmt.Errorf("socket: %w", err)
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		s.dev, s.ino = uint64(st.Dev), st.Ino
+	}
+	return nil
+}
+
+func (s *socketState) check() error {
+	fi, err := os.Lstat(s.path)
+	if err != nil {
+		return fmt.Errorf("socket file %s is gone (%v): kapacitord cannot connect; restart anomalyd", s.path, errors.Unwrap(err))
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if fi.Mode().Type() != os.ModeSocket || ok && (uint64(st.Dev) != s.dev || st.Ino != s.ino) {
+		return fmt.Errorf("socket file %s was replaced by another file: kapacitord cannot reach this daemon; restart anomalyd", s.path)
+	}
+	return nil
 }
 
 // forceExitOnSecondSignal exits at once on a signal received after ctx

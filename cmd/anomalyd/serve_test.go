@@ -3,12 +3,14 @@ package main
 import (
 	"bufio"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -62,38 +64,45 @@ func TestListenUnix_Refuses(t *testing.T) {
 	}
 }
 
-func TestConfig_Validate(t *testing.T) {
-	cfg := DefaultConfig()
-	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "one of --socket PATH or --stdio") {
-		t.Fatalf("neither mode: %v", err)
-	}
-	cfg.Serve.Socket, cfg.Serve.Stdio = "x.sock", true
-	cfg.Log.Format = "xml"
-	err := cfg.Validate()
-	if err == nil || !strings.Contains(err.Error(), "exclude each other") || !strings.Contains(err.Error(), "log format") {
-		t.Fatalf("all problems reported together: %v", err)
-	}
-	var m FileMode
-	if err := m.Set("0640"); err != nil || m != 0o640 || m.String() != "0640" {
-		t.Fatalf("mode %v %v", m, err)
-	}
-	if err := m.Set("rw-"); err == nil {
-		t.Fatal("bad mode accepted")
-	}
-}
-
-// buildDaemon builds the anomalyd binary once per test binary run.
-func buildDaemon(t *testing.T) string {
+// buildDaemon builds the anomalyd binary once per test binary run (see
+// TestMain) and returns its path.
+func buildDaemon(t testing.TB) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "anomalyd")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	daemon.once.Do(func() {
+		bin := filepath.Join(daemon.dir, "anomalyd")
+		out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+		if err != nil {
+			daemon.err = fmt.Errorf("go build: %v\n%s", err, out)
+			return
+		}
+		daemon.bin = bin
+	})
+	if daemon.err != nil {
+		t.Fatal(daemon.err)
 	}
-	return bin
+	return daemon.bin
+}
+
+var daemon struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "anomalyd-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	daemon.dir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
 
 func writeReq(t *testing.T, w interface{ Write([]byte) (int, error) }, r *udfpb.Request) {
