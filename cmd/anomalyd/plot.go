@@ -35,9 +35,7 @@ func plotSeries(path string, s *series, expected []float64, anoms []detect.Anoma
 	p.Y.Label.Text = "value"
 	if s.times != nil {
 		p.X.Label.Text = "time (UTC)"
-		p.X.Tick.Marker = plot.TimeTicks{Format: "2006-01-02\n15:04", Time: func(t float64) time.Time {
-			return time.Unix(int64(t), 0).UTC()
-		}}
+		p.X.Tick.Marker = timeTicks{}
 	} else {
 		p.X.Label.Text = "row"
 	}
@@ -69,9 +67,8 @@ func plotSeries(path string, s *series, expected []float64, anoms []detect.Anoma
 		if err != nil {
 			return err
 		}
-		l.Color = color.RGBA{R: 120, G: 120, B: 120, A: 255}
-		l.Width = vg.Points(0.8)
-		l.Dashes = []vg.Length{vg.Points(3), vg.Points(2)}
+		l.Color = color.RGBA{R: 240, G: 140, B: 0, A: 255}
+		l.Width = vg.Points(1.2)
 		p.Add(l)
 		p.Legend.Add("expected (trend + seasonal)", l)
 	}
@@ -91,4 +88,35 @@ func plotSeries(path string, s *series, expected []float64, anoms []detect.Anoma
 	}
 	p.Add(plotter.NewGrid())
 	return p.Save(30*vg.Centimeter, 14*vg.Centimeter, path)
+}
+
+// timeTicks puts major ticks on round UTC times (midnight for spans of
+// days, whole hours or minutes for shorter ones), about 4 to 12 of them.
+type timeTicks struct{}
+
+func (timeTicks) Ticks(min, max float64) []plot.Tick {
+	steps := []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, time.Hour, 3 * time.Hour,
+		6 * time.Hour, 12 * time.Hour, 24 * time.Hour, 2 * 24 * time.Hour, 7 * 24 * time.Hour, 28 * 24 * time.Hour}
+	span := time.Duration((max - min) * 1e9)
+	step := steps[len(steps)-1]
+	for _, s := range steps {
+		if span/s <= 12 {
+			step = s
+			break
+		}
+	}
+	for span/step > 12 {
+		step *= 2
+	}
+	layout := "2006-01-02"
+	if step < 24*time.Hour {
+		layout = "01-02 15:04"
+	}
+	sec := int64(step / time.Second)
+	first := (int64(math.Ceil(min)) + sec - 1) / sec * sec
+	var ticks []plot.Tick
+	for t := first; float64(t) <= max; t += sec {
+		ticks = append(ticks, plot.Tick{Value: float64(t), Label: time.Unix(t, 0).UTC().Format(layout)})
+	}
+	return ticks
 }
