@@ -198,8 +198,8 @@ func (s *STL) prepare(n, np int) {
 			s.jf[i] = float64(i + 1)
 		}
 	}
-	s.low.build(n, s.cfg.nl, s.cfg.nljump)
-	s.trend.build(n, s.cfg.nt, s.cfg.ntjump)
+	s.low.build(n, s.cfg.nl, s.cfg.nljump, s.jf)
+	s.trend.build(n, s.cfg.nt, s.cfg.ntjump, s.jf)
 	s.cyc.build(n, np, s.cfg.ns)
 	for i := range s.wbuf {
 		s.wbuf[i] = grow(s.wbuf[i], s.trend.wl)

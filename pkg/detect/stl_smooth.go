@@ -24,6 +24,7 @@ type smoothPlan struct {
 	norm   []float64
 	kernOK []bool
 	wts    []float64
+	linIdx []int // scratch: the fits with a linear term
 }
 
 // maxStoredWeights is the number of final weights a plan stores at most
@@ -44,9 +45,9 @@ type smoothFit struct {
 
 // build resolves the positions of SMOOTH(y[1..m], q, 1, jump) (§9.3 step 2,
 // including the last point fitted with the window left over) and computes
-// the kernels and what the fits without robustness weights need. It reuses
-// the plan's storage.
-func (p *smoothPlan) build(m, q, jump int) {
+// the kernels and what the fits without robustness weights need (jf[i] =
+// i + 1, at least m values). It reuses the plan's storage.
+func (p *smoothPlan) build(m, q, jump int, jf []float64) {
 	p.m, p.q = m, q
 	p.rng = float64(m) - 1
 	p.fits = p.fits[:0]
@@ -96,7 +97,7 @@ func (p *smoothPlan) build(m, q, jump int) {
 			p.addFit(m, a, b) // the window left over from the last fit
 		}
 	}
-	p.buildWeights(len(p.fits)*p.wl <= maxStoredWeights)
+	p.buildWeights(len(p.fits)*p.wl <= maxStoredWeights, jf)
 }
 
 // addFit appends the fit of point i (1-based) over the window [a, b]
@@ -158,8 +159,8 @@ func appendKernel(dst []float64, x0 float64, a, wl int, h float64) []float64 {
 // steps 3–6): the normalised kernels, and for every fit c̄ and β (β = 0
 // where EST skips the linear term, which leaves the weights unchanged);
 // if store, also every fit's final weights, so that the fit is the dot
-// product Σ w_j·y_j (step 7) in the same order.
-func (p *smoothPlan) buildWeights(store bool) {
+// product Σ w_j·y_j (step 7) in the same order. jf[i] = i + 1.
+func (p *smoothPlan) buildWeights(store bool, jf []float64) {
 	wl := p.wl
 	p.norm = append(p.norm[:0], p.kern...)
 	p.kernOK = p.kernOK[:0]
@@ -179,37 +180,63 @@ func (p *smoothPlan) buildWeights(store bool) {
 	}
 	for fi := range p.fits {
 		f := &p.fits[fi]
-		w := p.norm[f.k : f.k+wl]
 		f.ok = p.kernOK[f.k/wl]
 		f.cb, f.beta = 0, 0
-		if !f.ok || !f.lin {
-			continue
-		}
-		base := float64(f.a + 1)
-		cb := 0.0
-		for j, v := range w {
-			cb += float64(v * (base + float64(j)))
-		}
-		c := 0.0
-		for j, v := range w {
-			d := (base + float64(j)) - cb
-			c += float64(v * float64(d*d))
-		}
-		f.cb = cb
-		if math.Sqrt(c) > 0.001*p.rng {
-			f.beta = (f.x0 - cb) / c
+	}
+	// c̄ = Σ w·j and c = Σ w·(j − c̄)² of the fits with a linear term,
+	// four fits at a time so that their sums overlap.
+	lin := p.linIdx[:0]
+	for fi := range p.fits {
+		if f := &p.fits[fi]; f.ok && f.lin {
+			lin = append(lin, fi)
 		}
 	}
-	p.wts = p.wts[:0]
+	p.linIdx = lin
+	for q := 0; q < len(lin); q += 4 {
+		var fs [4]*smoothFit
+		for r := range fs {
+			fs[r] = &p.fits[lin[min(q+r, len(lin)-1)]]
+		}
+		n0, n1, n2, n3 := p.norm[fs[0].k:][:wl], p.norm[fs[1].k:][:wl], p.norm[fs[2].k:][:wl], p.norm[fs[3].k:][:wl]
+		j0, j1, j2, j3 := jf[fs[0].a:][:wl], jf[fs[1].a:][:wl], jf[fs[2].a:][:wl], jf[fs[3].a:][:wl]
+		var cb0, cb1, cb2, cb3 float64
+		for j := range n0 {
+			cb0 += float64(n0[j] * j0[j])
+			cb1 += float64(n1[j] * j1[j])
+			cb2 += float64(n2[j] * j2[j])
+			cb3 += float64(n3[j] * j3[j])
+		}
+		var c0, c1, c2, c3 float64
+		for j := range n0 {
+			d0, d1, d2, d3 := j0[j]-cb0, j1[j]-cb1, j2[j]-cb2, j3[j]-cb3
+			c0 += float64(n0[j] * float64(d0*d0))
+			c1 += float64(n1[j] * float64(d1*d1))
+			c2 += float64(n2[j] * float64(d2*d2))
+			c3 += float64(n3[j] * float64(d3*d3))
+		}
+		cbs, cs := [4]float64{cb0, cb1, cb2, cb3}, [4]float64{c0, c1, c2, c3}
+		for r, f := range fs {
+			f.cb = cbs[r]
+			if math.Sqrt(cs[r]) > 0.001*p.rng {
+				f.beta = (f.x0 - cbs[r]) / cs[r]
+			}
+		}
+	}
 	if !store {
+		p.wts = p.wts[:0]
 		return
 	}
+	if cap(p.wts) < len(p.fits)*wl {
+		p.wts = make([]float64, len(p.fits)*wl)
+	}
+	p.wts = p.wts[:len(p.fits)*wl]
 	for fi := range p.fits {
 		f := &p.fits[fi]
-		w := p.norm[f.k : f.k+wl]
-		base := float64(f.a + 1)
-		for j, v := range w {
-			p.wts = append(p.wts, v*(float64(f.beta*((base+float64(j))-f.cb))+1))
+		nk, jj := p.norm[f.k:][:wl], jf[f.a:][:wl]
+		w := p.wts[fi*wl:][:wl]
+		cb, beta := f.cb, f.beta
+		for j, v := range nk {
+			w[j] = v * (float64(beta*(jj[j]-cb)) + 1)
 		}
 	}
 }

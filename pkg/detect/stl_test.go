@@ -426,7 +426,7 @@ func TestSmooth_MatchesLiteral(t *testing.T) {
 				clear(rho[:c.m/2]) // long runs of zero weights: failing fits
 			}
 			var p smoothPlan
-			p.build(c.m, c.q, c.jump)
+			p.build(c.m, c.q, c.jump, jf)
 			y1 := append([]float64{0}, y...)
 			r1 := append([]float64{0}, rho...)
 			want := refSmooth(y1, c.m, c.q, 1, c.jump, r1)[1:]
