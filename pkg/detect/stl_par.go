@@ -14,11 +14,14 @@ const (
 )
 
 // A helper that keeps the caller waiting longer than slowHelper at the end
-// of a phase is not used for the rest of the call and the next skipCalls
-// calls.
+// of a phase, or that finds it was not running for longer than
+// descheduled while it waited for a phase, is not used for the rest of the
+// call and the next skipCalls calls: on a busy machine a spinning helper
+// only takes CPU time from the caller.
 const (
-	slowHelper = 200 * time.Microsecond
-	skipCalls  = 8
+	slowHelper  = 200 * time.Microsecond
+	descheduled = 200 * time.Microsecond
+	skipCalls   = 8
 )
 
 // The parallel parts of a decomposition (the fits of a smoother, the
@@ -34,10 +37,11 @@ const (
 // it runs out of items, waiting only if the helper entered. A helper that
 // is slow to start (busy machine, GOMAXPROCS = 1) therefore never delays
 // the caller by more than the item it is working on. Between phases of a
-// call the helper spins, yielding its P. After a call it parks, and exits
-// if no call comes within helperLinger, so that back-to-back calls reuse it
-// (and do not allocate a goroutine each) while an idle STL holds no
-// goroutine for long.
+// call the helper spins, yielding its P, unless it finds itself
+// descheduled (then it parks until the next call). After a call it spins
+// briefly, parks, and exits if no call comes within helperLinger, so that
+// back-to-back calls reuse it (and do not allocate a goroutine each) while
+// an idle STL holds no goroutine for long.
 
 // Phase states, in the low two bits of stlPar.state; the phase number is in
 // the other bits.
@@ -66,6 +70,7 @@ type stlPar struct {
 	nan      atomic.Bool  // a residual was NaN (the fit overflowed)
 	progress atomic.Int64 // taskDotFits with stream: values of in that are final
 	active   atomic.Bool  // a call is running: the helper spins, not parks
+	gone     atomic.Bool  // the helper found itself descheduled and parked
 	alive    atomic.Bool  // a helper goroutine exists
 	parked   atomic.Bool  // the helper waits on wake
 	wake     chan struct{}
@@ -104,6 +109,7 @@ func (s *STL) parStart(work int) {
 	if !p.on {
 		return
 	}
+	p.gone.Store(false)
 	if p.helper == nil {
 		p.helper = s.helpLoop
 		p.wake = make(chan struct{}, 1)
@@ -123,6 +129,15 @@ func (s *STL) parStart(work int) {
 // parEnd ends the helper's service for this call.
 func (s *STL) parEnd() {
 	s.par.active.Store(false)
+}
+
+// useHelper reports whether the caller should open phases for the helper.
+func (p *stlPar) useHelper() bool {
+	if p.on && p.gone.Load() && !p.callerIdle {
+		p.on = false
+		p.skip = skipCalls
+	}
+	return p.on
 }
 
 // open starts a phase of n items; the caller has set s.par.task.
@@ -157,7 +172,12 @@ func (p *stlPar) close() {
 		} else if !p.slow && !p.callerIdle && time.Since(t0) > slowHelper {
 			p.slow = true
 		}
-		runtime.Gosched()
+		if p.slow {
+			// Leave the CPU to the helper's thread.
+			time.Sleep(20 * time.Microsecond)
+		} else {
+			runtime.Gosched()
+		}
 	}
 	if p.slow {
 		p.on = false
@@ -205,7 +225,7 @@ func (p *stlPar) take(helper bool) int {
 // helper it runs the items in order without the atomic bookkeeping.
 func (s *STL) run(n int) {
 	p := &s.par
-	if !p.on {
+	if !p.useHelper() {
 		p.task.n = n
 		p.items.Store(uint64(n))
 		s.work(false)
@@ -225,33 +245,44 @@ func (s *STL) helpLoop() {
 	p := &s.par
 	var seen uint64
 	var idle time.Time // when the helper found no call running
+	var last time.Time // the previous spin during a call
 	for {
 		st := p.state.Load()
 		if st&3 == phaseOpen && st>>2 != seen && p.state.CompareAndSwap(st, st|phaseEntered) {
 			seen = st >> 2
 			s.work(true)
 			p.state.Store(st&^3 | phaseDone)
+			last = time.Time{}
 			continue
 		}
-		if p.active.Load() {
+		if p.active.Load() && !p.gone.Load() {
 			idle = time.Time{}
+			now := time.Now()
+			if !last.IsZero() && now.Sub(last) > descheduled && !p.callerIdle {
+				// The machine is busy: stop competing with the caller.
+				p.gone.Store(true)
+				last = time.Time{}
+				continue
+			}
+			last = now
 			runtime.Gosched()
 			continue
 		}
+		last = time.Time{}
 		// Between calls, wait for the next one a little before parking:
 		// waking a parked goroutine takes long on a busy machine, and
 		// back-to-back calls are common.
 		if idle.IsZero() {
 			idle = time.Now()
 		}
-		if time.Since(idle) < helperSpin {
+		if time.Since(idle) < helperSpin && !p.gone.Load() {
 			runtime.Gosched()
 			continue
 		}
 		idle = time.Time{}
 		// Park; the caller wakes a parked helper when a call starts.
 		p.parked.Store(true)
-		if p.active.Load() {
+		if p.active.Load() && !p.gone.Load() {
 			p.parked.Store(false)
 			continue
 		}
@@ -261,7 +292,7 @@ func (s *STL) helpLoop() {
 			p.parked.Store(false)
 		case <-p.timer.C:
 			p.parked.Store(false)
-			if p.active.Load() {
+			if p.active.Load() && !p.gone.Load() {
 				continue
 			}
 			p.alive.Store(false)

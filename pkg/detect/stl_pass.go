@@ -43,7 +43,7 @@ func (s *STL) passes() bool {
 		c := s.c[:n+2*np]
 		s.par.task.kind = taskDotFits
 		s.par.task.plan, s.par.task.ys, s.par.task.in = &s.low, s.l[:n], s.l0[:n]
-		if p := &s.par; p.on {
+		if p := &s.par; p.useHelper() {
 			p.task.swap, p.task.stream = true, true
 			p.progress.Store(0)
 			p.open((len(s.low.fits) + 3) / 4)
