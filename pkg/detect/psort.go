@@ -27,6 +27,24 @@ type psortFirst struct {
 	big, small []int32
 }
 
+// psortState is PSORT's state: the segment [i, j], the range [jl, ju] of
+// the targets in it, and the stack of saved segments il, iu with their
+// ranges indl, indu; m is the index of the next free entry (the Fortran m
+// counts from 1).
+type psortState struct {
+	i, j, m, jl, ju    int
+	il, iu, indl, indu [64]int // the smaller part is pushed: depth ≤ 64
+}
+
+// PSORT's steps (§9.8).
+const (
+	psTop   = iota // i < j? split : pop
+	psPop          // take a saved segment that still holds targets
+	psCheck        // j − i > 10? split : small
+	psSplit        // partition, push one part, continue with the other
+	psSmall        // insertion sort (unless the segment starts at 0)
+)
+
 // psort is psort with reusable scratch space; first, if not nil, is the
 // prepared first split.
 func (buf *psortBuf) psort(a []float64, ind []int, first *psortFirst) {
@@ -35,122 +53,105 @@ func (buf *psortBuf) psort(a []float64, ind []int, first *psortFirst) {
 	if n < 2 || ni == 0 {
 		return
 	}
-	// The stack depth is bounded by 16 in the Fortran code; the smaller
-	// part is pushed, so 64 entries are ample for any int length.
-	var il, iu, indl, indu [64]int
-	jl, ju := 0, ni-1
-	indl[0], indu[0] = 0, ni-1
-	i, j, m := 0, n-1, 0 // m: index of the next free stack entry
-	// The Fortran control flow, with m counting from 1 there, is a state
-	// machine; states: top (i < j?), pop, check (j − i > 10?), split, small.
-	const (
-		top   = psTop
-		pop   = psPop
-		check = psCheck
-		split = psSplit
-		small = psSmall
-	)
-	state := top
+	var st psortState
+	st.jl, st.ju = 0, ni-1
+	st.indl[0], st.indu[0] = 0, ni-1
+	st.i, st.j = 0, n-1
+	step := psTop
 	for {
-		switch state {
-		case top:
-			if i < j {
-				state = split
+		switch step {
+		case psTop:
+			if st.i < st.j {
+				step = psSplit
 			} else {
-				state = pop
+				step = psPop
 			}
-		case pop:
-			if m == 0 {
+		case psPop:
+			if st.m == 0 {
 				return
 			}
-			m--
-			i, j, jl, ju = il[m], iu[m], indl[m], indu[m]
-			if jl <= ju {
-				state = check
+			st.m--
+			st.i, st.j, st.jl, st.ju = st.il[st.m], st.iu[st.m], st.indl[st.m], st.indu[st.m]
+			if st.jl <= st.ju {
+				step = psCheck
 			}
-		case check:
-			if j-i > 10 {
-				state = split
+		case psCheck:
+			if st.j-st.i > 10 {
+				step = psSplit
 			} else {
-				state = small
+				step = psSmall
 			}
-		case split:
-			if first != nil {
-				k, l := pairLists(a, i, j, first.big, first.small)
+		case psSplit:
+			i, j := st.i, st.j
+			var k, l int
+			switch {
+			case first != nil:
+				// Median of three done, lists ready.
+				k, l = pairLists(a, i, j, first.big, first.small)
 				first = nil
-				state = buf.pushSplit(&i, &j, k, l, &m, &jl, &ju, ind, &il, &iu, &indl, &indu)
-				continue
-			}
-			k := i
-			mid := (i + j) / 2
-			t := a[mid]
-			if a[i] > t {
-				a[i], a[mid] = a[mid], a[i]
-				t = a[mid]
-			}
-			l := j
-			if a[j] < t {
-				a[j], a[mid] = a[mid], a[j]
-				t = a[mid]
+			default:
+				// Median of three, in place: mid = i for a segment of
+				// two, so the positions may alias.
+				mid := (i + j) / 2
+				t := a[mid]
 				if a[i] > t {
 					a[i], a[mid] = a[mid], a[i]
 					t = a[mid]
 				}
+				if a[j] < t {
+					a[j], a[mid] = a[mid], a[j]
+					t = a[mid]
+					if a[i] > t {
+						a[i], a[mid] = a[mid], a[i]
+						t = a[mid]
+					}
+				}
+				if j-i >= listPartitionMin && n <= math.MaxInt32 {
+					k, l = buf.partitionLists(a, i, j, t)
+				} else {
+					k, l = partition(a, i, j, t)
+				}
 			}
-			if j-i >= listPartitionMin && len(a) <= math.MaxInt32 {
-				k, l = buf.partitionLists(a, i, j, t)
-			} else {
-				k, l = partition(a, k, l, t)
-			}
-			state = buf.pushSplit(&i, &j, k, l, &m, &jl, &ju, ind, &il, &iu, &indl, &indu)
-		case small:
-			if i == 0 {
-				state = top
+			step = st.push(k, l, ind)
+		case psSmall:
+			if st.i == 0 {
+				step = psTop
 				break
 			}
-			insertionSort(a, i, j)
-			state = pop
+			insertionSort(a, st.i, st.j)
+			step = psPop
 		}
 	}
 }
 
-// PSORT's states.
-const (
-	psTop = iota
-	psPop
-	psCheck
-	psSplit
-	psSmall
-)
-
-// pushSplit is the end of PSORT's SPLIT step after partitioning [i, j]
-// into [i, l] and [k, j]: push one part, continue with the other, narrow
-// the range of targets; it returns the next state.
-func (buf *psortBuf) pushSplit(i, j *int, k, l int, m, jl, ju *int, ind []int, il, iu, indl, indu *[64]int) int {
-	indl[*m], indu[*m] = *jl, *ju
-	p := *m
-	*m++
-	if l-*i <= *j-k {
-		il[p], iu[p] = k, *j
-		*j = l
-		for *jl <= *ju && ind[*ju] > *j {
-			*ju--
+// push ends PSORT's SPLIT step after partitioning [i, j] into [i, l] and
+// [k, j]: it saves one part, continues with the other and narrows the
+// range of targets, and returns the next step.
+func (st *psortState) push(k, l int, ind []int) int {
+	st.indl[st.m], st.indu[st.m] = st.jl, st.ju
+	p := st.m
+	st.m++
+	if l-st.i <= st.j-k {
+		st.il[p], st.iu[p] = k, st.j
+		st.j = l
+		for st.jl <= st.ju && ind[st.ju] > st.j {
+			st.ju--
 		}
-		if *jl > *ju {
+		if st.jl > st.ju {
 			return psPop
 		}
-		indl[p] = *ju + 1
+		st.indl[p] = st.ju + 1
 		return psCheck
 	}
-	il[p], iu[p] = *i, l
-	*i = k
-	for *jl <= *ju && ind[*jl] < *i {
-		*jl++
+	st.il[p], st.iu[p] = st.i, l
+	st.i = k
+	for st.jl <= st.ju && ind[st.jl] < st.i {
+		st.jl++
 	}
-	if *jl > *ju {
+	if st.jl > st.ju {
 		return psPop
 	}
-	indu[p] = *jl - 1
+	st.indu[p] = st.jl - 1
 	return psCheck
 }
 
@@ -247,7 +248,8 @@ func pairLists(a []float64, i, j int, big, small []int32) (int, int) {
 }
 
 // median3 is the start of PSORT's SPLIT step on the values at positions
-// i, (i+j)/2 and j: it returns them after the swaps, and the pivot.
+// i, (i+j)/2 and j, which must be distinct positions (j − i ≥ 2): it
+// returns them after the swaps, and the pivot.
 func median3(ai, am, aj float64) (bi, bm, bj, t float64) {
 	t = am
 	if ai > t {

@@ -484,3 +484,42 @@ func TestSTL_Helper(t *testing.T) {
 		}
 	}
 }
+
+// TestPeriodicMean_CorrectlyRounded compares the phase means with the exact
+// mean rounded once (big.Float), on values with cancellation and on many
+// values per phase.
+func TestPeriodicMean_CorrectlyRounded(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for trial := 0; trial < 200; trial++ {
+		np := 1 + rng.IntN(30)
+		n := np*(1+rng.IntN(40)) + rng.IntN(np)
+		S := make([]float64, n)
+		for i := range S {
+			switch rng.IntN(3) {
+			case 0:
+				S[i] = rng.NormFloat64() * 1e3
+			case 1:
+				S[i] = math.Ldexp(rng.Float64(), rng.IntN(80)-40)
+			default:
+				S[i] = -math.Ldexp(1+rng.Float64(), 50) * float64(1-2*(i%2))
+			}
+		}
+		want := make([]float64, n)
+		for c := 0; c < np && c < n; c++ {
+			sum := newRefExactSum()
+			cnt := 0
+			for i := c; i < n; i += np {
+				sum.add(S[i])
+				cnt++
+			}
+			m := sum.mean(cnt)
+			for i := c; i < n; i += np {
+				want[i] = m
+			}
+		}
+		periodicMean(S, np, make([]float64, np), make([]float64, np))
+		if u, i := maxULP(S, want); u != 0 {
+			t.Fatalf("trial %d (n=%d, np=%d): mean of phase %d off by %d ulp", trial, n, np, i%np, u)
+		}
+	}
+}
