@@ -44,6 +44,7 @@ import (
 	"strconv"
 
 	"github.com/anomalyd/anomalyd/pkg/agent"
+	"github.com/anomalyd/anomalyd/pkg/heal"
 	"github.com/anomalyd/anomalyd/pkg/metrics"
 )
 
@@ -55,16 +56,19 @@ type Config struct {
 	Detect agent.DetectConfig `toml:"detect"`
 	Log    LogConfig          `toml:"log"`
 	HTTP   metrics.Config     `toml:"http"`
+	// Kapacitor is the self-healing of tasks after a restart (pkg/heal).
+	Kapacitor heal.Config `toml:"kapacitor"`
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{
-		Serve:  DefaultServeConfig(),
-		Agent:  agent.DefaultConfig(),
-		Detect: agent.DefaultDetectConfig(),
-		Log:    DefaultLogConfig(),
-		HTTP:   metrics.DefaultConfig(),
+		Serve:     DefaultServeConfig(),
+		Agent:     agent.DefaultConfig(),
+		Detect:    agent.DefaultDetectConfig(),
+		Log:       DefaultLogConfig(),
+		HTTP:      metrics.DefaultConfig(),
+		Kapacitor: heal.DefaultConfig(),
 	}
 }
 
@@ -84,6 +88,9 @@ func (c Config) Validate() error {
 	}
 	if c.Serve.Stdio && c.HTTP.Addr != "" {
 		errs = append(errs, errors.New("http.addr: not available with --stdio: Kapacitor starts one process per task node, and they cannot share a port"))
+	}
+	if c.Serve.Stdio && c.Kapacitor.Enabled() {
+		errs = append(errs, errors.New("kapacitor.url: not available with --stdio: Kapacitor starts a new process for each task start, there is no connection to restore"))
 	}
 	return errors.Join(errs...)
 }

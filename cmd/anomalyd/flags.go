@@ -78,6 +78,27 @@ func addConfigFlags(fs *pflag.FlagSet, c *Config) {
 	bindKey(fs, "http-addr", "http.addr")
 	fs.BoolVar(&c.HTTP.MetricsTaskLabels, "metrics-task-labels", c.HTTP.MetricsTaskLabels, "also export per-task-node metrics labelled task and node (anomalyd_node_*)")
 	bindKey(fs, "metrics-task-labels", "http.metrics_task_labels")
+
+	// Self-healing ([kapacitor]). Passwords and tokens have no flag: they
+	// come from a file (--kapacitor-password-file, --kapacitor-token-file)
+	// or the environment (ANOMALYD_KAPACITOR_PASSWORD, _TOKEN).
+	k := &c.Kapacitor
+	fs.StringVar(&k.URL, "kapacitor-url", k.URL, "Kapacitor's HTTP API, e.g. http://localhost:9092: re-enable the tasks that lost their connection to anomalyd (default off)")
+	bindKey(fs, "kapacitor-url", "kapacitor.url")
+	fs.StringSliceVar(&k.UDFNames, "udf-name", k.UDFNames, "name anomalyd is registered under in kapacitor.conf ([udf.functions.NAME]); only tasks calling @NAME() are re-enabled; repeatable")
+	bindKey(fs, "udf-name", "kapacitor.udf_names")
+	fs.DurationVar(&k.Interval, "heal-interval", k.Interval, "how often to look for tasks that lost their connection (and once at start)")
+	bindKey(fs, "heal-interval", "kapacitor.interval")
+	fs.StringVar(&k.Username, "kapacitor-username", k.Username, "user for Kapacitor's basic auth (password from --kapacitor-password-file or $ANOMALYD_KAPACITOR_PASSWORD)")
+	bindKey(fs, "kapacitor-username", "kapacitor.username")
+	fs.StringVar(&k.PasswordFile, "kapacitor-password-file", k.PasswordFile, "file holding the Kapacitor user's password (read before each request)")
+	bindKey(fs, "kapacitor-password-file", "kapacitor.password_file")
+	fs.StringVar(&k.TokenFile, "kapacitor-token-file", k.TokenFile, "file holding a bearer token (JWT) for Kapacitor (read before each request; or $ANOMALYD_KAPACITOR_TOKEN)")
+	bindKey(fs, "kapacitor-token-file", "kapacitor.token_file")
+	fs.StringVar(&k.CAFile, "kapacitor-ca-file", k.CAFile, "PEM file of the CA(s) of Kapacitor's HTTPS certificate")
+	bindKey(fs, "kapacitor-ca-file", "kapacitor.ca_file")
+	fs.BoolVar(&k.InsecureSkipVerify, "kapacitor-insecure-skip-verify", k.InsecureSkipVerify, "accept any certificate from Kapacitor (tests only)")
+	bindKey(fs, "kapacitor-insecure-skip-verify", "kapacitor.insecure_skip_verify")
 }
 
 // configFile returns the value of --config, "" if fs has none.

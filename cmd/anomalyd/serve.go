@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/anomalyd/anomalyd/pkg/agent"
+	"github.com/anomalyd/anomalyd/pkg/heal"
 	"github.com/anomalyd/anomalyd/pkg/metrics"
 )
 
@@ -122,6 +123,15 @@ const shutdownGrace = 2 * time.Second
 // serveSocket serves socket mode, with the HTTP endpoints if configured,
 // until ctx ends (a signal) and the connections have drained.
 func serveSocket(ctx context.Context, cfg Config, srv *agent.Server, log *zap.Logger) error {
+	// Self-healing's settings (its CA file) are checked before anything
+	// listens.
+	var healer *heal.Healer
+	if cfg.Kapacitor.Enabled() {
+		var err error
+		if healer, err = heal.New(cfg.Kapacitor, log.Named("heal")); err != nil {
+			return fmt.Errorf("kapacitor: %w", err)
+		}
+	}
 	// The HTTP listener binds first, so that a port in use fails the start
 	// before the socket exists (kapacitord would connect to a daemon about
 	// to exit). /readyz says 503 until the socket accepts.
@@ -137,7 +147,11 @@ func serveSocket(ctx context.Context, cfg Config, srv *agent.Server, log *zap.Lo
 			}
 			return sock.check()
 		}
-		h := metrics.Handler(metrics.NewRegistry(srv, cfg.HTTP, version), ready)
+		reg := metrics.NewRegistry(srv, cfg.HTTP, version)
+		if healer != nil {
+			reg.MustRegister(metrics.NewHealCollector(healer.Stats()))
+		}
+		h := metrics.Handler(reg, ready)
 		var err error
 		if web, err = startHTTP(cfg.HTTP.Addr, h, log); err != nil {
 			return err
@@ -160,6 +174,22 @@ func serveSocket(ctx context.Context, cfg Config, srv *agent.Server, log *zap.Lo
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ctx, ln) }()
+	// Self-healing starts once the socket listens: the tasks it re-enables
+	// connect at once. It stops with ctx.
+	healed := make(chan struct{})
+	healCtx, stopHeal := context.WithCancel(ctx)
+	if healer != nil {
+		go func() {
+			defer close(healed)
+			healer.Run(healCtx) //nolint:errcheck // returns nil when healCtx ends
+		}()
+	} else {
+		close(healed)
+	}
+	defer func() {
+		stopHeal()
+		waitHealer(healed, cfg.Kapacitor.Timeout, log)
+	}()
 	select {
 	case err = <-served: // the listener failed
 	case <-ctx.Done():
@@ -179,6 +209,17 @@ func serveSocket(ctx context.Context, cfg Config, srv *agent.Server, log *zap.Lo
 	log.Info("stopped", zap.Uint64("connections", st.ConnsOpened.Load()), zap.Uint64("batches", st.BatchesIn.Load()),
 		zap.Uint64("anomalies_emitted", st.AnomaliesEmitted.Load()))
 	return err
+}
+
+// waitHealer waits for the self-healing loop to return after the daemon
+// was told to stop: a task it disabled to restart it is still enabled then
+// (two requests of at most timeout each).
+func waitHealer(done <-chan struct{}, timeout time.Duration, log *zap.Logger) {
+	select {
+	case <-done:
+	case <-time.After(2*timeout + time.Second):
+		log.Warn("self-healing still waiting for Kapacitor at exit")
+	}
 }
 
 // socketState remembers the socket file the daemon created, to tell
