@@ -2,6 +2,7 @@ package agent
 
 import (
 	"bufio"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -29,7 +30,9 @@ func Probe(conn io.ReadWriter) error {
 	if err != nil {
 		return fmt.Errorf("encode info request: %w", err)
 	}
-	if err := writeFrame(conn, req); err != nil {
+	// One write: a peer that answers and closes after the first bytes it
+	// reads must not turn into a broken pipe here.
+	if _, err := conn.Write(append(binary.AppendUvarint(nil, uint64(len(req))), req...)); err != nil {
 		return fmt.Errorf("send info request: %w", err)
 	}
 	frame, err := readFrame(bufio.NewReader(conn), nil, probeFrameLimit)
