@@ -128,7 +128,7 @@ func serveSocket(ctx context.Context, cfg Config, srv *agent.Server, log *zap.Lo
 	var healer *heal.Healer
 	if cfg.Kapacitor.Enabled() {
 		var err error
-		if healer, err = heal.New(cfg.Kapacitor, log.Named("heal")); err != nil {
+		if healer, err = heal.New(cfg.Kapacitor, log.Named("heal"), heal.WithConnectedTasks(connectedTasks(srv))); err != nil {
 			return fmt.Errorf("kapacitor: %w", err)
 		}
 	}
@@ -209,6 +209,16 @@ func serveSocket(ctx context.Context, cfg Config, srv *agent.Server, log *zap.Lo
 	log.Info("stopped", zap.Uint64("connections", st.ConnsOpened.Load()), zap.Uint64("batches", st.BatchesIn.Load()),
 		zap.Uint64("anomalies_emitted", st.AnomaliesEmitted.Load()))
 	return err
+}
+
+// connectedTasks returns the IDs of the tasks with a task node connected to
+// srv now, for the healer.
+func connectedTasks(srv *agent.Server) func() map[string]bool {
+	return func() map[string]bool {
+		ids := make(map[string]bool)
+		srv.Nodes(func(n agent.Node) { ids[n.Task] = true })
+		return ids
+	}
 }
 
 // waitHealer waits for the self-healing loop to return after the daemon

@@ -35,6 +35,9 @@ type Result struct {
 	Reenabled int // tasks re-enabled
 	Failed    int // re-enables that failed
 	Deferred  int // lost tasks left for later (backing off after repeated failures)
+	// Suspects are tasks that were executing at the daemon's start with no
+	// connection to it, not yet for zombieGrace (see WithConnectedTasks).
+	Suspects int
 }
 
 // clock is time, replaceable in tests.
@@ -59,6 +62,36 @@ type Healer struct {
 
 	mu    sync.Mutex            // one Pass at a time
 	tasks map[string]*taskState // tasks re-enabled lately, by ID
+
+	// connected, if set, returns the IDs of the tasks with a UDF
+	// connection to this daemon now.
+	connected func() map[string]bool
+	listed    bool                 // a task list was read since start
+	suspects  map[string]time.Time // executing at start, not connected: since when
+}
+
+// zombieGrace is how long a task that was executing when the daemon
+// started must stay without a connection to it before it is re-enabled:
+// time for Kapacitor to connect the tasks it is starting right then.
+const zombieGrace = 10 * time.Second
+
+// Option changes a Healer made by New.
+type Option func(*Healer)
+
+// WithConnectedTasks lets the healer also restart the tasks that still
+// show as executing but lost their connection when the daemon restarted.
+// Kapacitor marks a task failed only when its UDF node next handles data
+// (the node waits for its parent, not for the socket), so after a restart
+// a task fed every hour looks healthy for up to an hour, and the batch
+// that reveals the failure is lost. fn returns the IDs of the tasks with a
+// connection to this daemon now (the task IDs Kapacitor sends in its init
+// requests). A task of the daemon's UDFs that is executing at the first
+// task list with no connection, and still without one zombieGrace later,
+// is re-enabled. Only tasks seen so at start qualify: a connection that
+// ends later ends because of the task or the daemon (an error response,
+// a stop), and Kapacitor reports that failure with the task's error.
+func WithConnectedTasks(fn func() map[string]bool) Option {
+	return func(h *Healer) { h.connected = fn }
 }
 
 // taskState remembers the re-enables of one task.
@@ -78,7 +111,7 @@ type taskState struct {
 var enableRetries = []time.Duration{time.Second, 2 * time.Second}
 
 // New makes a Healer for cfg, which must be valid and enabled.
-func New(cfg Config, log *zap.Logger) (*Healer, error) {
+func New(cfg Config, log *zap.Logger, opts ...Option) (*Healer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -86,13 +119,18 @@ func New(cfg Config, log *zap.Logger) (*Healer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Healer{
-		cfg:    cfg,
-		client: client,
-		log:    log,
-		clock:  realClock{},
-		tasks:  make(map[string]*taskState),
-	}, nil
+	h := &Healer{
+		cfg:      cfg,
+		client:   client,
+		log:      log,
+		clock:    realClock{},
+		tasks:    make(map[string]*taskState),
+		suspects: make(map[string]time.Time),
+	}
+	for _, o := range opts {
+		o(h)
+	}
+	return h, nil
 }
 
 // Stats returns the healer's counters.
@@ -128,7 +166,11 @@ func (h *Healer) Run(ctx context.Context) error {
 			}
 			failures = 0
 			h.log.Debug("looked at Kapacitor's tasks", zap.Int("tasks", res.Tasks), zap.Int("using_udf", res.Using),
-				zap.Int("lost", res.Lost), zap.Int("reenabled", res.Reenabled), zap.Int("failed", res.Failed), zap.Int("deferred", res.Deferred))
+				zap.Int("lost", res.Lost), zap.Int("reenabled", res.Reenabled), zap.Int("failed", res.Failed),
+				zap.Int("deferred", res.Deferred), zap.Int("suspects", res.Suspects))
+			if res.Suspects > 0 {
+				wait = min(wait, zombieGrace)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -180,8 +222,16 @@ func (h *Healer) Pass(ctx context.Context) (Result, error) {
 		return res, fmt.Errorf("list tasks: %w", err)
 	}
 	h.stats.Polls.Add(1)
-	h.stats.LastPoll.Store(h.clock.Now().Unix())
+	now := h.clock.Now()
+	h.stats.LastPoll.Store(now.Unix())
 	res.Tasks = len(tasks)
+	first := !h.listed
+	h.listed = true
+	var conns map[string]bool // nil (empty) when nobody is connected
+	checkConns := h.connected != nil && (first || len(h.suspects) > 0)
+	if checkConns {
+		conns = h.connected()
+	}
 	seen := make(map[string]bool)
 	var passErr error
 	for _, t := range tasks {
@@ -219,6 +269,35 @@ func (h *Healer) Pass(ctx context.Context) (Result, error) {
 				log.Info("task changed by someone else after anomalyd disabled it; leaving it disabled")
 			}
 		}
+		if t.Status == StatusEnabled && t.Executing && checkConns {
+			if first && !conns[t.ID] && t.Error == "" {
+				h.suspects[t.ID] = now
+			}
+			if since, ok := h.suspects[t.ID]; ok && !conns[t.ID] {
+				if now.Sub(since) < zombieGrace || ctx.Err() != nil {
+					res.Suspects++
+					continue
+				}
+				res.Lost++
+				if st := h.tasks[t.ID]; st != nil && now.Before(st.last.Add(h.retryDelay(st.attempts))) {
+					res.Deferred++
+					continue
+				}
+				done, err := h.reenable(ctx, t, ReasonNotConnected, log)
+				switch {
+				case err != nil:
+					res.Failed++
+					passErr = h.taskFailed(err, h.tasks[t.ID], log)
+				case done:
+					res.Reenabled++
+					delete(h.suspects, t.ID)
+				default:
+					delete(h.suspects, t.ID) // changed meanwhile
+				}
+				continue
+			}
+		}
+		delete(h.suspects, t.ID)
 		if t.Status != StatusEnabled || t.Executing {
 			// Disabled by a user (never enabled here), or running.
 			delete(h.tasks, t.ID)
@@ -259,6 +338,11 @@ func (h *Healer) Pass(ctx context.Context) (Result, error) {
 	for id := range h.tasks {
 		if !seen[id] {
 			delete(h.tasks, id) // deleted, or no longer calls the daemon
+		}
+	}
+	for id := range h.suspects {
+		if !seen[id] {
+			delete(h.suspects, id)
 		}
 	}
 	h.stats.TasksUsing.Store(int64(res.Using))
@@ -311,7 +395,8 @@ func (h *Healer) reenable(ctx context.Context, t Task, reason string, log *zap.L
 	if err != nil {
 		return false, fmt.Errorf("get task: %w", err)
 	}
-	if cur.Status != StatusEnabled || cur.Executing || cur.Error != t.Error {
+	if cur.Status != StatusEnabled || cur.Executing != t.Executing || cur.Error != t.Error ||
+		reason == ReasonNotConnected && h.connected()[t.ID] {
 		log.Debug("task changed since it was listed; left for the next look",
 			zap.String("status", cur.Status), zap.Bool("executing", cur.Executing), zap.String("error", cur.Error))
 		return false, nil

@@ -3,10 +3,12 @@ package heal
 import (
 	"context"
 	"errors"
+	"maps"
 	"net"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -485,5 +487,127 @@ func TestNew_InvalidConfig(t *testing.T) {
 	cfg.Interval = 0
 	if _, err := New(cfg, zap.NewNop()); err == nil {
 		t.Fatal("no error")
+	}
+}
+
+// connSet is the set of task IDs connected to the daemon, as the agent
+// would report it.
+type connSet struct {
+	mu  sync.Mutex
+	ids map[string]bool
+}
+
+func (c *connSet) set(ids ...string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ids = make(map[string]bool)
+	for _, id := range ids {
+		c.ids[id] = true
+	}
+}
+
+func (c *connSet) get() map[string]bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.ids)
+}
+
+func TestHealer_ZombieAfterRestart(t *testing.T) {
+	f := newFakeKapacitor(t,
+		fakeTask{ID: "zombie", Script: scriptAnomaly, Executing: true},
+		fakeTask{ID: "live", Script: scriptAnomaly, Executing: true},
+		fakeTask{ID: "late", Script: scriptAnomaly, Executing: true},
+		fakeTask{ID: "not-ours", Script: scriptOtherUDF, Executing: true},
+		fakeTask{ID: "user-disabled", Script: scriptAnomaly, Status: StatusDisabled},
+	)
+	conns := &connSet{}
+	conns.set("live", "late") // "late" connects, then loses it after the start
+	h, clk, logs := newTestHealer(t, f.config())
+	WithConnectedTasks(conns.get)(h)
+
+	if res := pass(t, h); res.Suspects != 1 || res.Reenabled != 0 || len(f.patches()) != 0 {
+		t.Fatalf("first pass %+v, PATCHes %q", res, f.patches())
+	}
+	conns.set("live")
+	clk.advance(zombieGrace / 2)
+	if res := pass(t, h); res.Suspects != 1 || len(f.patches()) != 0 {
+		t.Fatalf("within the grace: %+v, PATCHes %q", res, f.patches())
+	}
+	clk.advance(zombieGrace / 2)
+	res := pass(t, h)
+	if got, want := f.patches(), []string{"zombie disabled", "zombie enabled"}; !slices.Equal(got, want) {
+		t.Fatalf("PATCHes %q, want %q", got, want)
+	}
+	if res.Reenabled != 1 || res.Suspects != 0 {
+		t.Errorf("result %+v", res)
+	}
+	e := logs.FilterMessageSnippet("re-enabled task").All()
+	if len(e) != 1 || e[0].ContextMap()["reason"] != ReasonNotConnected {
+		t.Errorf("log %v", e)
+	}
+	// Later disconnections are Kapacitor's to report.
+	conns.set()
+	f.resetRequests()
+	for range 3 {
+		clk.advance(time.Minute)
+		pass(t, h)
+	}
+	if len(f.patches()) != 0 {
+		t.Errorf("PATCHes after the start: %q", f.patches())
+	}
+}
+
+func TestHealer_ZombieConnectsWithinGrace(t *testing.T) {
+	f := newFakeKapacitor(t, fakeTask{ID: "slow", Script: scriptAnomaly, Executing: true})
+	conns := &connSet{}
+	h, clk, _ := newTestHealer(t, f.config())
+	WithConnectedTasks(conns.get)(h)
+	pass(t, h)
+	conns.set("slow") // Kapacitor was still dialing
+	clk.advance(zombieGrace)
+	if res := pass(t, h); res.Suspects != 0 || len(f.patches()) != 0 {
+		t.Errorf("result %+v, PATCHes %q", res, f.patches())
+	}
+}
+
+func TestHealer_ZombieConnectsBeforeRecheck(t *testing.T) {
+	f := newFakeKapacitor(t, fakeTask{ID: "z", Script: scriptAnomaly, Executing: true})
+	conns := &connSet{}
+	f.setIntercept(func(w http.ResponseWriter, r *http.Request, n int) bool {
+		if r.Method == http.MethodGet && r.URL.Path == "/kapacitor/v1/tasks/z" {
+			conns.set("z")
+		}
+		return false
+	})
+	h, clk, _ := newTestHealer(t, f.config())
+	WithConnectedTasks(conns.get)(h)
+	pass(t, h)
+	clk.advance(zombieGrace)
+	pass(t, h)
+	if len(f.patches()) != 0 {
+		t.Errorf("PATCHes %q", f.patches())
+	}
+}
+
+func TestHealer_RunChecksSuspectsSooner(t *testing.T) {
+	f := newFakeKapacitor(t, fakeTask{ID: "z", Script: scriptAnomaly, Executing: true})
+	conns := &connSet{}
+	f.onEnable = func(tk *fakeTask) { conns.set(tk.ID) }
+	h, clk, _ := newTestHealer(t, f.config())
+	WithConnectedTasks(conns.get)(h)
+	ctx, cancel := context.WithCancel(context.Background())
+	clk.onAfter = func(n int) {
+		if n == 3 {
+			cancel()
+		}
+	}
+	if err := h.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := clk.Waits(), []time.Duration{zombieGrace, 30 * time.Second, 30 * time.Second}; !slices.Equal(got, want) {
+		t.Errorf("waits %v, want %v", got, want)
+	}
+	if got, want := f.patches(), []string{"z disabled", "z enabled"}; !slices.Equal(got, want) {
+		t.Errorf("PATCHes %q, want %q", got, want)
 	}
 }

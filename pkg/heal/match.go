@@ -10,6 +10,10 @@ const (
 	ReasonConnectionRefused = "connection refused"
 	ReasonSocketMissing     = "socket missing"
 	ReasonTruncatedFrame    = "connection closed mid-frame"
+	// ReasonNotConnected is not a task error: the task shows as executing
+	// but has had no connection to the daemon since it started (see
+	// WithConnectedTasks).
+	ReasonNotConnected = "executing without a connection since anomalyd started"
 )
 
 // lostConnection lists the errors of Kapacitor's UDF socket code
