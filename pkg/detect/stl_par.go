@@ -20,8 +20,8 @@ const (
 // only takes CPU time from the caller.
 const (
 	slowHelper  = 200 * time.Microsecond
-	descheduled = 200 * time.Microsecond
-	skipCalls   = 8
+	descheduled = 300 * time.Microsecond
+	skipCalls   = 2
 )
 
 // The parallel parts of a decomposition (the fits of a smoother, the
