@@ -7,13 +7,17 @@
 #   make e2e        end-to-end tests against real kapacitord and influxd (builds them once, cached)
 #   make bench      the benchmarks quoted in README.md
 #   make generate   regenerate pkg/udfpb from udf.proto (needs protoc: apt-get install protobuf-compiler)
+#   make docker     build the container image $(IMAGE):$(VERSION) (its build stage runs `make build`)
 
 GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-# The same flags build the binary here and in the Dockerfile.
+# The same flags build the binary here and in the Dockerfile, whose build
+# stage runs `make build` (cmd/anomalyd/deploy_test.go checks it does).
 BUILD_FLAGS = -trimpath -ldflags "-s -w -X main.version=$(VERSION)"
+IMAGE    ?= anomalyd
+DOCKER   ?= docker
 
-.PHONY: run build test unit lint e2e bench generate clean
+.PHONY: run build test unit lint e2e bench generate docker clean
 
 run: build
 	./anomalyd serve --socket ./anomalyd.sock --log-format console
@@ -42,6 +46,9 @@ bench:
 
 generate:
 	$(GO) generate ./pkg/udfpb/
+
+docker:
+	$(DOCKER) build --build-arg VERSION=$(VERSION) -t $(IMAGE):$(VERSION) .
 
 clean:
 	rm -f anomalyd
