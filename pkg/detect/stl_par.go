@@ -16,12 +16,15 @@ const (
 // A helper that keeps the caller waiting longer than slowHelper at the end
 // of a phase, or that finds it was not running for longer than
 // descheduled while it waited for a phase, is not used for the rest of the
-// call and the next skipCalls calls: on a busy machine a spinning helper
-// only takes CPU time from the caller.
+// call and the next few calls: on a busy machine a spinning helper only
+// takes CPU time from the caller. The number of calls skipped doubles, from
+// minSkip up to maxSkip, while the helper keeps failing, and returns to
+// minSkip after a call it served well.
 const (
 	slowHelper  = 200 * time.Microsecond
 	descheduled = 300 * time.Microsecond
-	skipCalls   = 2
+	minSkip     = 2
+	maxSkip     = 64
 )
 
 // The parallel parts of a decomposition (the fits of a smoother, the
@@ -52,10 +55,11 @@ const (
 )
 
 type stlPar struct {
-	helper func() // the helper's loop, bound once (a go statement with it does not allocate)
-	on     bool   // the helper may serve this call
-	slow   bool   // the helper kept the caller waiting in this call
-	skip   int    // calls left to run without the helper
+	helper  func() // the helper's loop, bound once (a go statement with it does not allocate)
+	on      bool   // the helper may serve this call
+	slow    bool   // the helper kept the caller waiting in this call
+	skip    int    // calls left to run without the helper
+	backoff int    // calls to skip after the next failure (0: minSkip)
 
 	// For tests: use the helper whatever the size of the work, and (with
 	// callerIdle) let it take every item of every phase.
@@ -128,16 +132,28 @@ func (s *STL) parStart(work int) {
 
 // parEnd ends the helper's service for this call.
 func (s *STL) parEnd() {
-	s.par.active.Store(false)
+	p := &s.par
+	if p.on && !p.slow {
+		p.backoff = 0 // served the whole call
+	}
+	p.active.Store(false)
 }
 
 // useHelper reports whether the caller should open phases for the helper.
 func (p *stlPar) useHelper() bool {
 	if p.on && p.gone.Load() && !p.callerIdle {
-		p.on = false
-		p.skip = skipCalls
+		p.fail()
 	}
 	return p.on
+}
+
+// fail stops using the helper for the rest of the call and the next calls.
+func (p *stlPar) fail() {
+	p.on = false
+	p.slow = true
+	p.backoff = min(max(p.backoff, minSkip), maxSkip)
+	p.skip = p.backoff
+	p.backoff *= 2
 }
 
 // open starts a phase of n items; the caller has set s.par.task.
@@ -179,9 +195,8 @@ func (p *stlPar) close() {
 			runtime.Gosched()
 		}
 	}
-	if p.slow {
-		p.on = false
-		p.skip = skipCalls
+	if p.slow && p.on {
+		p.fail()
 	}
 }
 
