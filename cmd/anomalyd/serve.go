@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -84,7 +85,7 @@ func runServe(ctx context.Context, cfg Config) error {
 	}
 	defer log.Sync() //nolint:errcheck // stderr sync fails on some terminals
 	srv := agent.NewServer(cfg.AgentConfig(), nil, log)
-	go forceExitOnSecondSignal(ctx, log)
+	defer forceExitOnSecondSignal(log)()
 	if cfg.Serve.Stdio {
 		return serveStdio(ctx, cfg, srv, log)
 	}
@@ -137,12 +138,15 @@ func serveSocket(ctx context.Context, cfg Config, srv *agent.Server, log *zap.Lo
 	// to exit). /readyz says 503 until the socket accepts.
 	var web *httpServer
 	sock := &socketState{path: cfg.Serve.Socket}
+	// accepting is true from the moment the socket listens (the kernel
+	// queues connections from then on) until the accept loop ends.
+	var accepting atomic.Bool
 	if cfg.HTTP.Addr != "" {
 		ready := func() error {
 			if ctx.Err() != nil {
 				return errors.New("shutting down")
 			}
-			if !srv.Listening() {
+			if !accepting.Load() {
 				return errors.New("the UDF socket is not accepting connections")
 			}
 			return sock.check()
@@ -166,6 +170,7 @@ func serveSocket(ctx context.Context, cfg Config, srv *agent.Server, log *zap.Lo
 		ln.Close()
 		return err
 	}
+	accepting.Store(true)
 	fields := []zap.Field{zap.String("socket", cfg.Serve.Socket), zap.Stringer("mode", cfg.Serve.SocketMode), zap.String("version", version)}
 	if web != nil {
 		fields = append(fields, zap.Stringer("http", web.addr()))
@@ -173,7 +178,11 @@ func serveSocket(ctx context.Context, cfg Config, srv *agent.Server, log *zap.Lo
 	log.Info("serving", fields...)
 
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ctx, ln) }()
+	go func() {
+		err := srv.Serve(ctx, ln)
+		accepting.Store(false)
+		served <- err
+	}()
 	// Self-healing starts once the socket listens: the tasks it re-enables
 	// connect at once. It stops with ctx.
 	healed := make(chan struct{})
@@ -193,6 +202,10 @@ func serveSocket(ctx context.Context, cfg Config, srv *agent.Server, log *zap.Lo
 	select {
 	case err = <-served: // the listener failed
 	case <-ctx.Done():
+		// Serve closes the listener too; closing it here first makes the
+		// log line below true when it is written.
+		accepting.Store(false)
+		ln.Close()
 		st := srv.Stats()
 		log.Info("shutting down: socket closed and removed; waiting for connections to finish their work",
 			zap.Int64("connections", int64(st.ConnsOpened.Load()-st.ConnsClosed.Load())),
@@ -264,14 +277,31 @@ func (s *socketState) check() error {
 	return nil
 }
 
-// forceExitOnSecondSignal exits at once on a signal received after ctx
-// ended (the first signal starts a graceful, bounded shutdown).
-func forceExitOnSecondSignal(ctx context.Context, log *zap.Logger) {
-	<-ctx.Done()
-	ch := make(chan os.Signal, 1)
+// forceExitOnSecondSignal exits at once on the second SIGTERM or SIGINT
+// (the first ends ctx and starts a graceful, bounded shutdown). Its channel
+// is registered from the start, so a second signal that follows the first
+// closely is not missed. The returned func stops watching.
+func forceExitOnSecondSignal(log *zap.Logger) (stop func()) {
+	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-	<-ch
-	log.Warn("second signal, exiting without draining")
-	log.Sync() //nolint:errcheck
-	os.Exit(1)
+	done := make(chan struct{})
+	go func() {
+		for n := 0; ; {
+			select {
+			case <-ch:
+				if n++; n < 2 {
+					continue
+				}
+				log.Warn("second signal, exiting without draining")
+				log.Sync() //nolint:errcheck
+				os.Exit(1)
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(ch)
+		close(done)
+	}
 }

@@ -48,7 +48,6 @@ type Server struct {
 	stats       Stats
 	sem         chan struct{}
 	nextID      atomic.Uint64
-	listening   atomic.Bool
 
 	nodesMu sync.Mutex
 	nodes   map[uint64]Node // running task nodes by connection ID
@@ -77,10 +76,6 @@ func NewServer(cfg Config, newDetector func() Detector, log *zap.Logger) *Server
 
 // Stats returns the server's counters.
 func (s *Server) Stats() *Stats { return &s.stats }
-
-// Listening reports whether Serve is accepting connections: from its start
-// until its listener fails or its context ends (shutdown).
-func (s *Server) Listening() bool { return s.listening.Load() }
 
 // DetectionsRunning returns how many S-H-ESD runs hold a detection slot now.
 func (s *Server) DetectionsRunning() int { return len(s.sem) }
@@ -118,18 +113,13 @@ func (s *Server) removeNode(conn uint64) {
 // connection has ended; when ctx ends, connections get Config.ShutdownTimeout
 // to finish their queued work.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	s.listening.Store(ctx.Err() == nil)
-	stop := context.AfterFunc(ctx, func() {
-		s.listening.Store(false)
-		ln.Close()
-	})
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
-			s.listening.Store(false)
 			if ctx.Err() != nil {
 				return nil // shutting down
 			}
