@@ -11,9 +11,8 @@ import (
 // repeated calls on series of similar length do not allocate. A Detector is
 // not safe for concurrent use; the zero value is ready to use.
 type Detector struct {
-	stl   STL
-	esd   esd
-	radix radixSorter
+	stl STL
+	esd esd
 
 	// Per window.
 	rows     []int32 // the window's rows, in row order
@@ -23,7 +22,6 @@ type Detector struct {
 	trend    []float64
 	resid    []float64
 	sorted   []float64
-	keys     []uint64
 	mark     []int32 // element → 1-based step that flagged it, 0 if none
 
 	// Per call.

@@ -2,7 +2,7 @@ package detect
 
 import "math"
 
-// Sorting for the ESD test and for medians: an LSD radix sort on
+// Sorting for the ESD test: an LSD radix sort on
 // order-preserving 64-bit keys. It is stable, so sorting (key, row) pairs
 // that start in row order yields (value, row) order, which the ESD tie rule
 // relies on. Cost: O(n) per pass, at most 6 passes of 11 bits, and passes
@@ -27,14 +27,6 @@ func floatKey(f float64) uint64 {
 	return b | 1<<63
 }
 
-// keyFloat inverts floatKey (returning +0 for both zeros).
-func keyFloat(k uint64) float64 {
-	if k>>63 != 0 {
-		return math.Float64frombits(k &^ (1 << 63))
-	}
-	return math.Float64frombits(^k)
-}
-
 // radixSorter holds the histograms and ping-pong buffers of the sort.
 type radixSorter struct {
 	count [radixPasses][radixBuckets]int32
@@ -56,34 +48,6 @@ func (r *radixSorter) histogram(keys []uint64) (need [radixPasses]bool) {
 		need[p] = r.count[p][d] != n
 	}
 	return need
-}
-
-// sortKeys sorts keys ascending.
-func (r *radixSorter) sortKeys(keys []uint64) {
-	n := len(keys)
-	if n < 2 {
-		return
-	}
-	need := r.histogram(keys)
-	r.tmpK = resize(r.tmpK, n)
-	src, dst := keys, r.tmpK
-	for p := 0; p < radixPasses; p++ {
-		if !need[p] {
-			continue
-		}
-		r.prefix(p)
-		off := &r.count[p]
-		shift := p * radixBits
-		for _, k := range src {
-			d := (k >> shift) & (radixBuckets - 1)
-			dst[off[d]] = k
-			off[d]++
-		}
-		src, dst = dst, src
-	}
-	if &src[0] != &keys[0] {
-		copy(keys, src)
-	}
 }
 
 // sortPairs sorts keys ascending and applies the same permutation to idx,
@@ -129,24 +93,6 @@ func (r *radixSorter) prefix(p int) {
 		v := c[d]
 		c[d] = sum
 		sum += v
-	}
-}
-
-// sortFloats sorts x ascending (x must not contain NaN). keys is optional
-// scratch; when nil or short, a new slice is allocated.
-func sortFloats(x []float64, keys []uint64) {
-	var r radixSorter
-	r.sortFloats(x, keys)
-}
-
-func (r *radixSorter) sortFloats(x []float64, keys []uint64) {
-	keys = resize(keys, len(x))
-	for i, v := range x {
-		keys[i] = floatKey(v)
-	}
-	r.sortKeys(keys)
-	for i, k := range keys {
-		x[i] = keyFloat(k)
 	}
 }
 

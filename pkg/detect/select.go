@@ -1,16 +1,19 @@
 package detect
 
-import "math/bits"
+import (
+	"math/bits"
+	"slices"
+)
 
 // medianSelect returns the median of x (no NaN), reordering x, in expected
 // O(n) time: a quickselect with median-of-three pivots that falls back to
-// the radix sort when partitioning goes badly (introselect), so the worst
-// case stays O(n log n). The value is the one medianSorted would return on
+// sorting when partitioning goes badly (introselect), so the worst case
+// stays O(n log n). The value is the one medianSorted would return on
 // the sorted x: selection finds the same order statistics.
-func medianSelect(x []float64, r *radixSorter, keys []uint64) float64 {
+func medianSelect(x []float64) float64 {
 	n := len(x)
 	k := n / 2
-	hi := selectKth(x, k, r, keys)
+	hi := selectKth(x, k)
 	if n%2 == 1 {
 		return hi
 	}
@@ -27,13 +30,12 @@ func medianSelect(x []float64, r *radixSorter, keys []uint64) float64 {
 // selectKth rearranges x so that x[k] is the k-th smallest (0-based), every
 // element before it ≤ x[k] and every element after it ≥ x[k], and returns
 // x[k].
-func selectKth(x []float64, k int, r *radixSorter, keys []uint64) float64 {
+func selectKth(x []float64, k int) float64 {
 	lo, hi := 0, len(x)-1
 	budget := 2 * bits.Len(uint(len(x)))
 	for hi > lo {
 		if budget == 0 {
-			seg := x[lo : hi+1]
-			r.sortFloats(seg, keys)
+			slices.Sort(x[lo : hi+1])
 			return x[k]
 		}
 		budget--

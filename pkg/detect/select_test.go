@@ -8,7 +8,6 @@ import (
 
 func TestMedianSelect_MatchesSortedMedian(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	var r radixSorter
 	for it := 0; it < 2000; it++ {
 		n := 1 + rng.IntN(300)
 		x := make([]float64, n)
@@ -28,7 +27,7 @@ func TestMedianSelect_MatchesSortedMedian(t *testing.T) {
 		s := slices.Clone(x)
 		slices.Sort(s)
 		want := medianSorted(s)
-		if got := medianSelect(slices.Clone(x), &r, nil); got != want {
+		if got := medianSelect(slices.Clone(x)); got != want {
 			t.Fatalf("n=%d kind=%d: %v, want %v", n, kind, got, want)
 		}
 	}

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"math"
+	"slices"
 )
 
 // madConstant is the consistency constant of R's mad(): the MAD of a normal
@@ -18,12 +19,11 @@ func Median(x []float64) float64 {
 	}
 	s := make([]float64, len(x))
 	copy(s, x)
-	return medianInPlace(s, nil)
+	return medianInPlace(s)
 }
 
-// medianInPlace returns the median of x, reordering x. keys is optional
-// scratch of len(x) for the sort.
-func medianInPlace(x []float64, keys []uint64) float64 {
+// medianInPlace returns the median of x, reordering x.
+func medianInPlace(x []float64) float64 {
 	if len(x) == 0 {
 		return math.NaN()
 	}
@@ -32,7 +32,7 @@ func medianInPlace(x []float64, keys []uint64) float64 {
 			return math.NaN()
 		}
 	}
-	sortFloats(x, keys)
+	slices.Sort(x)
 	return medianSorted(x)
 }
 
@@ -56,7 +56,7 @@ func MAD(x []float64) float64 {
 	for i, v := range x {
 		d[i] = math.Abs(v - m)
 	}
-	return madConstant * medianInPlace(d, nil)
+	return madConstant * medianInPlace(d)
 }
 
 // Quantile7 returns the type-7 quantile (R's default quantile()) at
@@ -68,10 +68,10 @@ func MAD(x []float64) float64 {
 func Quantile7(p float64, x []float64) float64 {
 	s := make([]float64, len(x))
 	copy(s, x)
-	return quantile7InPlace(p, s, nil)
+	return quantile7InPlace(p, s)
 }
 
-func quantile7InPlace(p float64, x []float64, keys []uint64) float64 {
+func quantile7InPlace(p float64, x []float64) float64 {
 	n := len(x)
 	if n == 0 {
 		return math.NaN()
@@ -81,7 +81,7 @@ func quantile7InPlace(p float64, x []float64, keys []uint64) float64 {
 			return math.NaN()
 		}
 	}
-	sortFloats(x, keys)
+	slices.Sort(x)
 	idx := 1 + float64(n-1)*p
 	lo := math.Floor(idx)
 	hi := math.Ceil(idx)

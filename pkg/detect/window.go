@@ -47,8 +47,7 @@ func (d *Detector) window(times []int64, values []float64, np int, k, alpha floa
 
 	d.sorted = resize(d.sorted, n)
 	copy(d.sorted, d.y)
-	d.keys = resize(d.keys, n)
-	med := medianSelect(d.sorted, &d.radix, d.keys)
+	med := medianSelect(d.sorted)
 
 	d.resid = resize(d.resid, n)
 	for i, r := range rows {
@@ -169,15 +168,13 @@ func (d *Detector) thresholdOf(th Threshold) (float64, bool, error) {
 			return 0, false, ErrThresholdNA
 		}
 	}
-	d.keys = resize(d.keys, len(d.maxima))
 	switch th {
 	case MedMax:
-		d.radix.sortFloats(d.maxima, d.keys)
-		return medianSorted(d.maxima), false, nil
+		return medianInPlace(d.maxima), false, nil
 	case P95:
-		return quantile7InPlace(0.95, d.maxima, d.keys), false, nil
+		return quantile7InPlace(0.95, d.maxima), false, nil
 	default:
-		return quantile7InPlace(0.99, d.maxima, d.keys), false, nil
+		return quantile7InPlace(0.99, d.maxima), false, nil
 	}
 }
 
