@@ -330,8 +330,12 @@ func insertionSort(a []float64, i, j int) {
 func (s *STL) residualChunk(lo, hi int) {
 	y, T, S, e := s.y[lo:hi], s.T[lo:hi], s.S[lo:hi], s.e[lo:hi]
 	T, S, e = T[:len(y)], S[:len(y)], e[:len(y)]
-	nan := false
-	for i, v := range y {
+	nan, k := false, 0
+	if s.vec {
+		k, nan = residual4(e, y, T, S)
+	}
+	for i := k; i < len(y); i++ {
+		v := y[i]
 		r := math.Abs(v - (T[i] + S[i]))
 		e[i] = r
 		if r != r {
@@ -352,7 +356,12 @@ func (s *STL) weightsChunk(lo, hi int) {
 	c1 := 0.001 * cm
 	y, T, S, rho, d := s.y[lo:hi], s.T[lo:hi], s.S[lo:hi], s.rho[lo:hi], s.d[lo:hi]
 	T, S, rho, d = T[:len(y)], S[:len(y)], rho[:len(y)], d[:len(y)]
-	for i, v := range y {
+	k := 0
+	if s.vec {
+		k = weights4(rho, d, y, T, S, cm, c1, c9)
+	}
+	for i := k; i < len(y); i++ {
+		v := y[i]
 		t := T[i]
 		r := math.Abs(v - (t + S[i]))
 		switch {

@@ -17,8 +17,8 @@ var errSTLLength = errors.New("stl: seasonal and trend must have the length of y
 // weights of the fits without robustness weights), so repeated calls with
 // the same length and period do less work. It holds about 100 bytes per
 // value of the longest series it has served, plus kernels and stored
-// weights that depend on the period (at most about 3 MB). An STL must not
-// be copied after first use.
+// weights that depend on the period (at most about 3 MB, 5 MB with the
+// vector kernels). An STL must not be copied after first use.
 type STL struct {
 	n, np int // configuration the plans below were built for; 0 = none
 	cfg   stlSettings
@@ -40,10 +40,16 @@ type STL struct {
 	cyca []float64 // their weight totals, 4·np
 	cycd []float64 // per-phase interpolation slopes, np
 
-	wbuf  [4][]float64 // weights of the fits in flight in fitWeighted
-	par   stlPar       // the optional helper goroutine
-	psb   psortBuf
-	first firstSplit
+	wbuf [4][]float64 // weights of the fits in flight in fitWeighted
+	// The fits of the trend (with and without robustness weights) and of
+	// the low-pass filter grouped for the vector kernels (stl_vec.go).
+	vt, vl vecPlan
+	vbuf   [2][]float64 // weights of the steps in flight in vecPlan.fitWeighted
+	noVec  bool         // for tests: run the scalar code even where the vector kernels could
+	vec    bool         // the vector kernels run (GOEXPERIMENT=simd, AVX2, not noVec)
+	par    stlPar       // the optional helper goroutine
+	psb    psortBuf
+	first  firstSplit
 
 	// The series of the running call.
 	y, S, T []float64
@@ -126,7 +132,9 @@ func ceilDiv10(v int) int { return (v + 9) / 10 }
 //
 // Every floating-point operation of the Fortran code is performed in the
 // same order (no FMA), so the results are identical to R's, not merely
-// close.
+// close. Builds with GOEXPERIMENT=simd (as `make build` does) compute four
+// fits or four values at a time with AVX2 where the CPU has it, each with
+// the same operations in the same order: the same bits (stl_vec.go).
 //
 // seasonal and trend must not overlap y or each other; if their lengths
 // differ from len(y), Decompose returns a non-nil error other than
@@ -167,6 +175,7 @@ func (s *STL) Decompose(seasonal, trend, y []float64, period int) error {
 		fillNaN(trend)
 		return nil
 	}
+	vzeroupper()
 	periodicMean(seasonal, period, s.cycv, s.cyca)
 	return nil
 }
@@ -199,6 +208,12 @@ func (s *STL) prepare(n, np int) {
 			s.jf[i] = float64(i + 1)
 		}
 	}
+	lanes := vecLanes
+	if s.noVec {
+		lanes = 0
+	}
+	s.vec = lanes > 0
+	s.low.vec, s.trend.vec = s.vec, s.vec
 	s.low.build(n, s.cfg.nl, s.cfg.nljump, s.jf)
 	s.trend.build(n, s.cfg.nt, s.cfg.ntjump, s.jf)
 	s.cyc.build(n, np, s.cfg.ns)
@@ -206,6 +221,25 @@ func (s *STL) prepare(n, np int) {
 		s.wbuf[i] = grow(s.wbuf[i], s.trend.wl)
 		s.par.hw[i] = grow(s.par.hw[i], s.trend.wl)
 	}
+	s.vt.build(&s.trend, lanes, true)
+	s.vl.build(&s.low, lanes, false)
+	if s.vt.on() {
+		growPair(&s.vbuf, s.trend.wl*lanes)
+		growPair(&s.par.hvb, s.trend.wl*lanes)
+	}
+}
+
+// growPair sizes two buffers of n values, in one allocation with the
+// second starting 1 KiB after the end of the first: the vector pipeline
+// stores to one at the offset where it then loads from the other, which
+// the CPU would delay if the two addresses agreed in their low 12 bits.
+func growPair(p *[2][]float64, n int) {
+	const skew = 128
+	buf := p[0][:cap(p[0])]
+	if len(buf) < 2*n+skew {
+		buf = make([]float64, 2*n+skew)
+	}
+	p[0], p[1] = buf[:n], buf[n+skew:][:n]
 }
 
 // grow returns a slice of length n, reusing buf's storage when it is large

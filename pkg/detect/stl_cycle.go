@@ -117,7 +117,7 @@ func (s *STL) cycleItem(it int) {
 			copy(v[f], v[e])
 			copy(tot[f], tot[e])
 		} else {
-			estRows(v[f], tot[f], g.kern[f], d, rho, np, p0)
+			estRows(v[f], tot[f], g.kern[f], d, rho, np, p0, s.vec)
 		}
 		for q, t := range tot[f] {
 			if !(t > 0) {
@@ -140,7 +140,11 @@ func (s *STL) cycleItem(it int) {
 		for i := 2; i < k; i++ {
 			row := c[i*np+p0 : i*np+p1]
 			fi := float64(i - 1)
-			for q := range row {
+			q0 := 0
+			if s.vec {
+				q0 = axpy4(row, v1, delta, fi)
+			}
+			for q := q0; q < len(row); q++ {
 				row[q] = v1[q] + float64(delta[q]*fi)
 			}
 		}
@@ -164,13 +168,17 @@ func fallback(f, q, k, np, p0 int, d []float64, v [4][]float64) float64 {
 // estRows runs EST of degree 0 with kernel kern (k values) on the
 // subseries of the phases p0 ≤ p < p0+len(out) of d, with weights rho: out
 // gets Σ (ρ·K/A)·u, tot the total A = Σ ρ·K (§9.2 with d = 0).
-func estRows(out, tot, kern, d, rho []float64, np, p0 int) {
+func estRows(out, tot, kern, d, rho []float64, np, p0 int, vec bool) {
 	P := len(out)
 	clear(tot)
 	for i, K := range kern {
 		r := rho[i*np+p0 : i*np+p0+P]
 		t := tot[:len(r)]
-		for q := range r {
+		k := 0
+		if vec {
+			k = estTot4(t, r, K)
+		}
+		for q := k; q < len(r); q++ {
 			t[q] += float64(r[q] * K)
 		}
 	}
@@ -180,7 +188,11 @@ func estRows(out, tot, kern, d, rho []float64, np, p0 int) {
 		u := d[i*np+p0 : i*np+p0+P]
 		t := tot[:len(r)]
 		o := out[:len(r)]
-		for q := range r {
+		k := 0
+		if vec {
+			k = estOut4(o, r, t, u, K)
+		}
+		for q := k; q < len(r); q++ {
 			o[q] += float64(float64(float64(r[q]*K)/t[q]) * u[q])
 		}
 	}

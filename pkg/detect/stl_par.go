@@ -80,7 +80,8 @@ type stlPar struct {
 	wake     chan struct{}
 	timer    *time.Timer
 
-	hw [4][]float64 // the helper's pipeline buffers (fitWeighted)
+	hw  [4][]float64 // the helper's pipeline buffers (fitWeighted)
+	hvb [2][]float64 // and those of the vector pipeline (vecPlan.fitWeighted)
 }
 
 // parTask describes the work of a phase.
@@ -93,6 +94,8 @@ type parTask struct {
 	// taskDotFits: ys = SMOOTH(in) with plan's precomputed weights.
 	plan   *smoothPlan
 	ys, in []float64
+	vec    *vecPlan  // if not nil, the vector kernels compute the fits, two steps an item
+	rho    []float64 // taskVecFill: ρ to copy too, if not nil
 	// The helper takes items from the front, the caller from the back.
 	swap bool
 	// taskDotFits while the caller still computes in: the helper waits

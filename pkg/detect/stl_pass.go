@@ -18,6 +18,7 @@ func (s *STL) passes() bool {
 	d := s.d[:n]
 	copy(d, s.y) // D = y − T with T = 0
 	for pass := 0; pass < 16; pass++ {
+		vzeroupper()
 		if pass > 0 {
 			// §9.7: ρ from e = |y − (T + S)|, computed with T; then
 			// D = y − T for this pass.
@@ -39,11 +40,18 @@ func (s *STL) passes() bool {
 		s.run(len(s.cyc.items))
 		// Step 3: L = low-pass of C: moving averages, then SMOOTH. The
 		// moving averages are one serial chain; meanwhile the helper
-		// starts on the fits whose windows are complete.
+		// starts on the fits whose windows are complete (the vector
+		// kernels wait for the chain and their data copied).
 		c := s.c[:n+2*np]
-		s.par.task.kind = taskDotFits
 		s.par.task.plan, s.par.task.ys, s.par.task.in = &s.low, s.l[:n], s.l0[:n]
-		if p := &s.par; p.useHelper() {
+		switch p := &s.par; {
+		case s.vl.on():
+			movingAverages(s.ma[:n+np+1], s.mb[:n+2], s.l0[:n], c, np, nil)
+			s.fillRows(&s.vl, s.l0[:n], nil)
+			p.task.kind, p.task.vec = taskDotFits, &s.vl
+			s.run(s.vl.lineItems())
+		case p.useHelper():
+			p.task.kind, p.task.vec = taskDotFits, nil
 			p.task.swap, p.task.stream = true, true
 			p.progress.Store(0)
 			p.open((len(s.low.fits) + 3) / 4)
@@ -53,7 +61,8 @@ func (s *STL) passes() bool {
 			}
 			p.close()
 			p.task.swap, p.task.stream = false, false
-		} else {
+		default:
+			p.task.kind, p.task.vec = taskDotFits, nil
 			movingAverages(s.ma[:n+np+1], s.mb[:n+2], s.l0[:n], c, np, nil)
 			s.run((len(s.low.fits) + 3) / 4)
 		}
@@ -63,12 +72,28 @@ func (s *STL) passes() bool {
 		s.run(s.chunks(n))
 		// Step 5: T = SMOOTH(y − S, nt, 1, ntjump, ρ), then e for the
 		// next pass.
+		if s.vt.on() {
+			var rho []float64
+			if pass > 0 {
+				rho = s.rho[:n]
+			}
+			s.fillRows(&s.vt, s.d[:n], rho)
+		}
 		if pass == 0 {
 			// Without robustness weights the fits are dot products with
 			// the precomputed weights.
 			s.par.task.kind = taskDotFits
 			s.par.task.plan, s.par.task.ys, s.par.task.in = &s.trend, s.T, s.d[:n]
-			s.run((len(s.trend.fits) + 3) / 4)
+			if s.vt.on() {
+				s.par.task.vec = &s.vt
+				s.run(s.vt.lineItems())
+			} else {
+				s.par.task.vec = nil
+				s.run((len(s.trend.fits) + 3) / 4)
+			}
+		} else if s.vt.on() {
+			s.par.task.kind = taskVecTrendFits
+			s.run(s.vt.nSteps())
 		} else {
 			s.par.task.kind = taskTrendFits
 			s.run(len(s.trend.fits))
@@ -156,17 +181,31 @@ func (s *STL) chunks(n int) int { return (n + chunkLen - 1) / chunkLen }
 
 // Kinds of parallel work.
 const (
-	taskCycle       = iota // ρ, D = y − T and the cycle-subseries, by runs of phases
-	taskDotFits            // unweighted fits (low-pass, first trend), four at a time
-	taskLowInterp          // low-pass interpolation, S, D = y − S, element-wise
-	taskTrendFits          // trend fits, one at a time through the pipeline
-	taskTrendInterp        // trend interpolation and e, element-wise
+	taskCycle        = iota // ρ, D = y − T and the cycle-subseries, by runs of phases
+	taskDotFits             // unweighted fits (low-pass, first trend), four at a time
+	taskLowInterp           // low-pass interpolation, S, D = y − S, element-wise
+	taskTrendFits           // trend fits, one at a time through the pipeline
+	taskTrendInterp         // trend interpolation and e, element-wise
+	taskVecTrendFits        // trend fits by the vector kernels, a step at a time
+	taskVecFill             // the region of a vecPlan, by chunks of rows
 )
+
+// fillRows copies y (and rho, if not nil) into the region of the
+// vecPlan v, in parallel.
+func (s *STL) fillRows(v *vecPlan, y, rho []float64) {
+	if v.fillChunks() == 0 {
+		return
+	}
+	s.par.task.kind, s.par.task.vec = taskVecFill, v
+	s.par.task.in, s.par.task.rho = y, rho
+	s.run(v.fillChunks())
+}
 
 // work takes items of the open phase until none is left.
 func (s *STL) work(helper bool) {
 	p := &s.par
 	n := s.n
+	vzeroupper()
 	switch p.task.kind {
 	case taskTrendFits:
 		w := &s.wbuf
@@ -174,6 +213,13 @@ func (s *STL) work(helper bool) {
 			w = &p.hw
 		}
 		s.trend.fitWeighted(s.T, s.d[:n], s.rho[:n], s.jf, w, p, helper)
+		return
+	case taskVecTrendFits:
+		vb := &s.vbuf
+		if helper {
+			vb = &p.hvb
+		}
+		s.vt.fitWeighted(&s.trend, s.T, s.d[:n], s.rho[:n], vb, p, helper)
 		return
 	}
 	for {
@@ -185,8 +231,14 @@ func (s *STL) work(helper bool) {
 		switch p.task.kind {
 		case taskCycle:
 			s.cycleItem(it)
+		case taskVecFill:
+			p.task.vec.fill(it, p.task.in, p.task.rho)
 		case taskDotFits:
 			t := &p.task
+			if t.vec != nil {
+				t.vec.lineItem(t.plan, t.ys, t.in, it)
+				break
+			}
 			lo, hi := 4*it, min(4*it+4, len(t.plan.fits))
 			if t.stream && helper {
 				last := &t.plan.fits[hi-1]
@@ -201,7 +253,11 @@ func (s *STL) work(helper bool) {
 			s.low.interpolateRange(s.l[:n], lo, hi)
 			S, y, d, l := s.S[lo:hi], s.y[lo:hi], s.d[lo:hi], s.l[lo:hi]
 			cs := s.c[s.np+lo : s.np+hi]
-			for i := range S {
+			k := 0
+			if s.vec {
+				k = seasonal4(S, d, y, cs, l)
+			}
+			for i := k; i < len(S); i++ {
 				v := cs[i] - l[i]
 				S[i] = v
 				d[i] = y[i] - v

@@ -25,6 +25,8 @@ type smoothPlan struct {
 	kernOK []bool
 	wts    []float64
 	linIdx []int // scratch: the fits with a linear term
+
+	vec bool // the vector kernels run: interpolate with them, store no weights
 }
 
 // maxStoredWeights is the number of final weights a plan stores at most
@@ -97,7 +99,9 @@ func (p *smoothPlan) build(m, q, jump int, jf []float64) {
 			p.addFit(m, a, b) // the window left over from the last fit
 		}
 	}
-	p.buildWeights(len(p.fits)*p.wl <= maxStoredWeights, jf)
+	// With the vector kernels, their vecPlan stores the weights, in its
+	// own layout.
+	p.buildWeights(len(p.fits)*p.wl <= maxStoredWeights && !p.vec, jf)
 }
 
 // addFit appends the fit of point i (1-based) over the window [a, b]
@@ -252,7 +256,11 @@ func (p *smoothPlan) interpolateRange(ys []float64, lo, hi int) {
 	for i := lo / g * g; i < hi && i+g < m; i += g {
 		y0 := ys[i]
 		delta := (ys[i+g] - y0) / fg
-		for j := max(i+1, lo); j < min(i+g, hi); j++ {
+		j0, j1 := max(i+1, lo), min(i+g, hi)
+		if p.vec && j1 > j0 {
+			j0 += line4(ys[j0:j1], y0, delta, j0-i)
+		}
+		for j := j0; j < j1; j++ {
 			ys[j] = y0 + float64(delta*float64(j-i))
 		}
 	}
@@ -260,7 +268,11 @@ func (p *smoothPlan) interpolateRange(ys []float64, lo, hi int) {
 	if last != m-1 && last != m-2 && hi > last+1 {
 		y0 := ys[last]
 		delta := (ys[m-1] - y0) / float64(m-1-last)
-		for j := max(last+1, lo); j < min(m-1, hi); j++ {
+		j0, j1 := max(last+1, lo), min(m-1, hi)
+		if p.vec && j1 > j0 {
+			j0 += line4(ys[j0:j1], y0, delta, j0-last)
+		}
+		for j := j0; j < j1; j++ {
 			ys[j] = y0 + float64(delta*float64(j-last))
 		}
 	}

@@ -1,0 +1,33 @@
+//go:build !(goexperiment.simd && amd64)
+
+package detect
+
+// Without GOEXPERIMENT=simd (or off amd64) there are no vector kernels:
+// the scalar code computes everything (stl_vec.go describes the vector
+// path, which gives the same bits). These stand-ins are never called with
+// effect: vecLanes = 0 leaves every vecPlan off.
+
+const vecLanes = 0
+
+func vzeroupper() {}
+
+type vecPlan struct{}
+
+func (v *vecPlan) build(p *smoothPlan, lanes int, weighted bool) {}
+func (v *vecPlan) on() bool                                      { return false }
+func (v *vecPlan) nSteps() int                                   { return 0 }
+func (v *vecPlan) lineItems() int                                { return 0 }
+func (v *vecPlan) fillChunks() int                               { return 0 }
+func (v *vecPlan) fill(it int, y, rho []float64)                 {}
+func (v *vecPlan) lineItem(p *smoothPlan, ys, y []float64, it int) {
+}
+func (v *vecPlan) fitWeighted(p *smoothPlan, ys, y, rho []float64, vb *[2][]float64, par *stlPar, helper bool) {
+}
+
+func weights4(rho, d, y, T, S []float64, cm, c1, c9 float64) int { return 0 }
+func residual4(e, y, T, S []float64) (int, bool)                 { return 0, false }
+func seasonal4(S, d, y, c, l []float64) int                      { return 0 }
+func line4(dst []float64, y0, delta float64, k0 int) int         { return 0 }
+func estTot4(t, r []float64, K float64) int                      { return 0 }
+func estOut4(o, r, t, u []float64, K float64) int                { return 0 }
+func axpy4(dst, x, delta []float64, f float64) int               { return 0 }

@@ -1,0 +1,143 @@
+//go:build goexperiment.simd && amd64
+
+package detect
+
+import "simd/archsimd"
+
+// Element-wise steps of STL with four values a vector. Each processes the
+// longest prefix whose length is a multiple of four, with the scalar
+// operations of its caller per element, and returns that length; the
+// caller does the rest.
+
+// absMask clears the sign bit, as math.Abs does.
+const absMask = 1<<63 - 1
+
+func abs4(x f64x4) f64x4 {
+	return x.AsUint64x4().And(archsimd.BroadcastUint64x4(absMask)).AsFloat64x4()
+}
+
+// weights4 is weightsChunk: ρ from e = |y − (T + S)| and cm, and d = y − T.
+func weights4(rho, d, y, T, S []float64, cm, c1, c9 float64) int {
+	n := len(y) &^ 3
+	rho, d, T, S = rho[:n], d[:n], T[:n], S[:n]
+	cmv, c1v, c9v := archsimd.BroadcastFloat64x4(cm), archsimd.BroadcastFloat64x4(c1), archsimd.BroadcastFloat64x4(c9)
+	one := archsimd.BroadcastFloat64x4(1)
+	for i := 0; i < n; i += 4 {
+		v, t := load4(y, i), load4(T, i)
+		r := abs4(v.Sub(t.Add(load4(S, i))))
+		u := r.Div(cmv)
+		u = one.Sub(u.Mul(u))
+		w := u.Mul(u).Masked(r.LessEqual(c9v))
+		store4(one.Merge(w, r.LessEqual(c1v)), rho, i)
+		store4(v.Sub(t), d, i)
+	}
+	vzeroupper()
+	return n
+}
+
+// residual4 is residualChunk: e = |y − (T + S)|; nan reports a NaN.
+func residual4(e, y, T, S []float64) (n int, nan bool) {
+	n = len(y) &^ 3
+	e, T, S = e[:n], T[:n], S[:n]
+	var bad archsimd.Mask64x4
+	for i := 0; i < n; i += 4 {
+		r := abs4(load4(y, i).Sub(load4(T, i).Add(load4(S, i))))
+		store4(r, e, i)
+		bad = bad.Or(r.IsNaN())
+	}
+	nan = bad.ToBits() != 0
+	vzeroupper()
+	return n, nan
+}
+
+// seasonal4 is the low-pass step S = c − l, d = y − S.
+func seasonal4(S, d, y, c, l []float64) int {
+	n := len(S) &^ 3
+	d, y, c, l = d[:n], y[:n], c[:n], l[:n]
+	for i := 0; i < n; i += 4 {
+		v := load4(c, i).Sub(load4(l, i))
+		store4(v, S, i)
+		store4(load4(y, i).Sub(v), d, i)
+	}
+	vzeroupper()
+	return n
+}
+
+// line4 is the linear interpolation of SMOOTH: dst[q] = y0 + δ·(k0 + q).
+func line4(dst []float64, y0, delta float64, k0 int) int {
+	n := len(dst) &^ 3
+	y0v, dv := archsimd.BroadcastFloat64x4(y0), archsimd.BroadcastFloat64x4(delta)
+	k := archsimd.LoadFloat64x4(&[4]float64{0, 1, 2, 3}).Add(archsimd.BroadcastFloat64x4(float64(k0)))
+	four := archsimd.BroadcastFloat64x4(4)
+	for i := 0; i < n; i += 4 {
+		store4(y0v.Add(dv.Mul(k)), dst, i)
+		k = k.Add(four)
+	}
+	vzeroupper()
+	return n
+}
+
+// estTot4 adds r·K to t (the weight totals of estRows).
+func estTot4(t, r []float64, K float64) int {
+	n := len(t) &^ 3
+	r = r[:n]
+	Kv := archsimd.BroadcastFloat64x4(K)
+	for i := 0; i < n; i += 4 {
+		store4(load4(t, i).Add(load4(r, i).Mul(Kv)), t, i)
+	}
+	vzeroupper()
+	return n
+}
+
+// estOut4 adds ((r·K)/t)·u to o (the fitted values of estRows).
+func estOut4(o, r, t, u []float64, K float64) int {
+	n := len(o) &^ 3
+	r, t, u = r[:n], t[:n], u[:n]
+	Kv := archsimd.BroadcastFloat64x4(K)
+	for i := 0; i < n; i += 4 {
+		store4(load4(o, i).Add(load4(r, i).Mul(Kv).Div(load4(t, i)).Mul(load4(u, i))), o, i)
+	}
+	vzeroupper()
+	return n
+}
+
+// axpy4 is dst = x + δ·f element-wise (the interpolated rows of the
+// cycle-subseries).
+func axpy4(dst, x, delta []float64, f float64) int {
+	n := len(dst) &^ 3
+	x, delta = x[:n], delta[:n]
+	fv := archsimd.BroadcastFloat64x4(f)
+	for i := 0; i < n; i += 4 {
+		store4(load4(x, i).Add(load4(delta, i).Mul(fv)), dst, i)
+	}
+	vzeroupper()
+	return n
+}
+
+// fillRegion sets dst[4p + l] = src[base[l] + p] for r0 ≤ p < r1, and pad
+// where base[l] + p is past the end of src: the rows of a vecPlan's region,
+// four rows at a time where it can.
+func fillRegion(dst, src []float64, base *[4]int, r0, r1 int, pad float64) {
+	lim := r1
+	for _, b := range base {
+		lim = min(lim, len(src)-b)
+	}
+	p := r0
+	for ; p+4 <= lim; p += 4 {
+		c0, c1, c2, c3 := rows4(src, base, p)
+		store4(c0, dst, 4*p)
+		store4(c1, dst, 4*p+4)
+		store4(c2, dst, 4*p+8)
+		store4(c3, dst, 4*p+12)
+	}
+	vzeroupper()
+	for ; p < r1; p++ {
+		for l, b := range base {
+			v := pad
+			if b+p < len(src) {
+				v = src[b+p]
+			}
+			dst[4*p+l] = v
+		}
+	}
+}
