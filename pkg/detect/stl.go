@@ -16,9 +16,9 @@ var errSTLLength = errors.New("stl: seasonal and trend must have the length of y
 // the computation that depend on positions only (kernel weights, the final
 // weights of the fits without robustness weights), so repeated calls with
 // the same length and period do less work. It holds about 100 bytes per
-// value of the longest series it has served, plus kernels and stored
-// weights that depend on the period (at most about 3 MB, 5 MB with the
-// vector kernels). An STL must not be copied after first use.
+// value of the longest series it has served (125 with the vector
+// kernels), plus kernels and stored weights that depend on the period (at
+// most about 3 MB). An STL must not be copied after first use.
 type STL struct {
 	n, np int // configuration the plans below were built for; 0 = none
 	cfg   stlSettings

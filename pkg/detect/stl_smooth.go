@@ -99,8 +99,7 @@ func (p *smoothPlan) build(m, q, jump int, jf []float64) {
 			p.addFit(m, a, b) // the window left over from the last fit
 		}
 	}
-	// With the vector kernels, their vecPlan stores the weights, in its
-	// own layout.
+	// The vector kernels recompute the weights (stl_vec.go, lineItem).
 	p.buildWeights(len(p.fits)*p.wl <= maxStoredWeights && !p.vec, jf)
 }
 

@@ -79,10 +79,6 @@ type vecPlan struct {
 
 	kern, norm []float64          // kernel blocks, wl·lanes values each
 	kcomb      [][vecMaxLanes]int // the smoothPlan kernels (offsets) of each block
-	// Without robustness weights, if they take little memory: the final
-	// EST weights of each step's fits, interleaved (wl·lanes values a
-	// step), so that a fit is a dot product.
-	wts []float64
 }
 
 // vecStep is one step: the fits of its lanes (−1: idle lane), their
@@ -110,7 +106,7 @@ func (v *vecPlan) nSteps() int { return len(v.steps) }
 // weighted says whether the fits with robustness weights run too.
 func (v *vecPlan) build(p *smoothPlan, lanes int, weighted bool) {
 	v.lanes, v.wl = lanes, p.wl
-	v.steps, v.kern, v.norm, v.kcomb, v.wts = v.steps[:0], v.kern[:0], v.norm[:0], v.kcomb[:0], v.wts[:0]
+	v.steps, v.kern, v.norm, v.kcomb = v.steps[:0], v.kern[:0], v.norm[:0], v.kcomb[:0]
 	v.rows, v.stride = 0, 0
 	if lanes == 0 || len(p.fits) == 0 {
 		v.lanes = 0
@@ -164,9 +160,6 @@ func (v *vecPlan) build(p *smoothPlan, lanes int, weighted bool) {
 		if weighted {
 			v.xr = grow(v.xr, v.rows*L)
 		}
-	}
-	if len(v.steps)*L*p.wl <= maxStoredWeights {
-		v.storeWeights()
 	}
 }
 
@@ -243,24 +236,6 @@ func (p *smoothPlan) uniformRun() (f0, f1, stride int) {
 		i = max(j-1, i+1)
 	}
 	return f0, f1, stride
-}
-
-// storeWeights computes the final weights of the unweighted fits,
-// w = K·(β·(j − c̄) + 1) per lane (smoothPlan.buildWeights's operations).
-func (v *vecPlan) storeWeights() {
-	wl, L := v.wl, v.lanes
-	v.wts = grow(v.wts, len(v.steps)*wl*L)
-	for si := range v.steps {
-		st := &v.steps[si]
-		w, k := v.wts[si*wl*L:][:wl*L], v.norm[st.kern:][:wl*L]
-		for l := 0; l < L; l++ {
-			J, cb, beta := st.jb[l], st.cb[l], st.beta[l]
-			for j := 0; j < wl; j++ {
-				w[j*L+l] = k[j*L+l] * (float64(beta*(J-cb)) + 1)
-				J++
-			}
-		}
-	}
 }
 
 // fillChunks returns the number of work items of fill.
@@ -366,9 +341,11 @@ func (v *vecPlan) lineItems() int { return (len(v.steps) + 1) / 2 }
 
 // lineItem computes the fits of work item it (steps 2·it and 2·it + 1) of
 // SMOOTH without robustness weights on y (in the region where the steps
-// use it) into ys: Σ w·y with the stored weights, or else from the
-// normalised kernels, c̄ and β, Σ (w·(β·(j − c̄) + 1))·y, as
-// smoothPlan.dotFits and lineFits do (y where EST fails).
+// use it) into ys, from the normalised kernels, c̄ and β:
+// Σ (w·(β·(j − c̄) + 1))·y, as smoothPlan.lineFits does (y where EST
+// fails). The scalar code's stored final weights (dotFits) give the same
+// bits; stored interleaved, they made no measurable difference here (they
+// come from beyond L2 at every pass), so the vector path stores none.
 func (v *vecPlan) lineItem(p *smoothPlan, ys, y []float64, it int) {
 	wl, L := v.wl, v.lanes
 	iA, iB := 2*it, min(2*it+1, len(v.steps)-1)
@@ -376,14 +353,9 @@ func (v *vecPlan) lineItem(p *smoothPlan, ys, y []float64, it int) {
 	YA, rA := v.rowsOf(sA, v.xy, y)
 	YB, rB := v.rowsOf(sB, v.xy, y)
 	var ysA, ysB [4]float64
-	switch {
-	case len(v.wts) > 0 && rA && rB:
-		ysA, ysB = dotFits2IL(wl, YA, v.wts[iA*wl*L:][:wl*L], YB, v.wts[iB*wl*L:][:wl*L])
-	case len(v.wts) > 0:
-		ysA, ysB = dotFits2x4(wl, y, &sA.a, v.wts[iA*wl*L:][:wl*L], &sB.a, v.wts[iB*wl*L:][:wl*L])
-	case rA && rB:
+	if rA && rB {
 		ysA, ysB = lineFits2IL(wl, YA, sA, v.norm[sA.kern:][:wl*L], YB, sB, v.norm[sB.kern:][:wl*L])
-	default:
+	} else {
 		ysA, ysB = lineFits2x4(wl, y, sA, v.norm[sA.kern:][:wl*L], sB, v.norm[sB.kern:][:wl*L])
 	}
 	vzeroupper()

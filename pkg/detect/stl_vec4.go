@@ -203,7 +203,7 @@ func sweep2x4(n int, W2 []float64, pA2, pjb2 *[4]float64) (cb2 [4]float64) {
 	one := archsimd.BroadcastFloat64x4(1)
 	var scb2 f64x4
 	W2 = W2[:4*n]
-	for o := 0; o < 4*n; o += 4 {
+	for o := 0; o+4 <= len(W2); o += 4 {
 		scb2 = stage2(scb2, J2, A2, W2, o)
 		J2 = J2.Add(one)
 	}
@@ -216,7 +216,7 @@ func sweep3x4(n int, W3 []float64, pjb3, pcb3 *[4]float64) (c3 [4]float64) {
 	one := archsimd.BroadcastFloat64x4(1)
 	var sc3 f64x4
 	W3 = W3[:4*n]
-	for o := 0; o < 4*n; o += 4 {
+	for o := 0; o+4 <= len(W3); o += 4 {
 		sc3 = stage3(sc3, J3, cb3, W3, o)
 		J3 = J3.Add(one)
 	}
@@ -294,45 +294,15 @@ func lineFits2x4(n int, y []float64, sA *vecStep, NA []float64, sB *vecStep, NB 
 	return
 }
 
-// dotFits2x4 computes the fits of two steps without robustness weights
-// from their stored weights WA, WB (interleaved): Σ w·y, as
-// smoothPlan.dotFits does, the two steps' sums overlapping.
-func dotFits2x4(n int, y []float64, aA *[4]int, WA []float64, aB *[4]int, WB []float64) (ysA, ysB [4]float64) {
-	var tA, tB f64x4
-	WA, WB = WA[:4*n], WB[:4*n]
-	j := 0
-	for ; j+4 <= n; j += 4 {
-		o := 4 * j
-		a0, a1, a2, a3 := rows4(y, aA, j)
-		b0, b1, b2, b3 := rows4(y, aB, j)
-		tA = tA.Add(load4(WA, o).Mul(a0))
-		tB = tB.Add(load4(WB, o).Mul(b0))
-		tA = tA.Add(load4(WA, o+4).Mul(a1))
-		tB = tB.Add(load4(WB, o+4).Mul(b1))
-		tA = tA.Add(load4(WA, o+8).Mul(a2))
-		tB = tB.Add(load4(WB, o+8).Mul(b2))
-		tA = tA.Add(load4(WA, o+12).Mul(a3))
-		tB = tB.Add(load4(WB, o+12).Mul(b3))
-	}
-	for ; j < n; j++ {
-		o := 4 * j
-		tA = tA.Add(load4(WA, o).Mul(row1(y, aA, j)))
-		tB = tB.Add(load4(WB, o).Mul(row1(y, aB, j)))
-	}
-	tA.Store(&ysA)
-	tB.Store(&ysB)
-	return
-}
-
 // The kernels on the region's interleaved rows (one vector a row).
 
 func sweepA13IL(n int, R, K1, W1, W3 []float64, pjb3, pcb3 *[4]float64) (A1, c3 [4]float64) {
 	J3, cb3 := archsimd.LoadFloat64x4(pjb3), archsimd.LoadFloat64x4(pcb3)
 	one := archsimd.BroadcastFloat64x4(1)
 	var sA1, sc3 f64x4
-	m := 4 * n
-	R, K1, W1, W3 = R[:m], K1[:m], W1[:m], W3[:m]
-	for o := 0; o < m; o += 4 {
+	R = R[:4*n]
+	K1, W1, W3 = K1[:len(R)], W1[:len(R)], W3[:len(R)]
+	for o := 0; o+4 <= len(R); o += 4 {
 		sA1 = stage1(sA1, load4(R, o), K1, W1, o)
 		sc3 = stage3(sc3, J3, cb3, W3, o)
 		J3 = J3.Add(one)
@@ -344,9 +314,9 @@ func sweepA13IL(n int, R, K1, W1, W3 []float64, pjb3, pcb3 *[4]float64) (A1, c3 
 
 func sweep1IL(n int, R, K1, W1 []float64) (A1 [4]float64) {
 	var sA1 f64x4
-	m := 4 * n
-	R, K1, W1 = R[:m], K1[:m], W1[:m]
-	for o := 0; o < m; o += 4 {
+	R = R[:4*n]
+	K1, W1 = K1[:len(R)], W1[:len(R)]
+	for o := 0; o+4 <= len(R); o += 4 {
 		sA1 = stage1(sA1, load4(R, o), K1, W1, o)
 	}
 	sA1.Store(&A1)
@@ -358,9 +328,9 @@ func sweepB24IL(n int, Y, W2 []float64, pA2, pjb2 *[4]float64, W4 []float64, pjb
 	J4, cb4, b4 := archsimd.LoadFloat64x4(pjb4), archsimd.LoadFloat64x4(pcb4), archsimd.LoadFloat64x4(pb4)
 	one := archsimd.BroadcastFloat64x4(1)
 	var scb2, sys4 f64x4
-	m := 4 * n
-	Y, W2, W4 = Y[:m], W2[:m], W4[:m]
-	for o := 0; o < m; o += 4 {
+	Y = Y[:4*n]
+	W2, W4 = W2[:len(Y)], W4[:len(Y)]
+	for o := 0; o+4 <= len(Y); o += 4 {
 		scb2 = stage2(scb2, J2, A2, W2, o)
 		sys4 = stage4(sys4, J4, cb4, b4, one, load4(Y, o), W4, o)
 		J2, J4 = J2.Add(one), J4.Add(one)
@@ -374,27 +344,13 @@ func sweep4IL(n int, Y, W4 []float64, pjb4, pcb4, pb4 *[4]float64) (ys4 [4]float
 	J4, cb4, b4 := archsimd.LoadFloat64x4(pjb4), archsimd.LoadFloat64x4(pcb4), archsimd.LoadFloat64x4(pb4)
 	one := archsimd.BroadcastFloat64x4(1)
 	var sys4 f64x4
-	m := 4 * n
-	Y, W4 = Y[:m], W4[:m]
-	for o := 0; o < m; o += 4 {
+	Y = Y[:4*n]
+	W4 = W4[:len(Y)]
+	for o := 0; o+4 <= len(Y); o += 4 {
 		sys4 = stage4(sys4, J4, cb4, b4, one, load4(Y, o), W4, o)
 		J4 = J4.Add(one)
 	}
 	sys4.Store(&ys4)
-	return
-}
-
-// dotFits2IL is dotFits2x4 on the region's rows YA, YB.
-func dotFits2IL(n int, YA, WA, YB, WB []float64) (ysA, ysB [4]float64) {
-	var tA, tB f64x4
-	m := 4 * n
-	YA, WA, YB, WB = YA[:m], WA[:m], YB[:m], WB[:m]
-	for o := 0; o < m; o += 4 {
-		tA = tA.Add(load4(WA, o).Mul(load4(YA, o)))
-		tB = tB.Add(load4(WB, o).Mul(load4(YB, o)))
-	}
-	tA.Store(&ysA)
-	tB.Store(&ysB)
 	return
 }
 
@@ -404,9 +360,9 @@ func lineFits2IL(n int, YA []float64, sA *vecStep, NA []float64, YB []float64, s
 	JB, cbB, bB := archsimd.LoadFloat64x4(&sB.jb), archsimd.LoadFloat64x4(&sB.cb), archsimd.LoadFloat64x4(&sB.beta)
 	one := archsimd.BroadcastFloat64x4(1)
 	var tA, tB f64x4
-	m := 4 * n
-	YA, NA, YB, NB = YA[:m], NA[:m], YB[:m], NB[:m]
-	for o := 0; o < m; o += 4 {
+	YA = YA[:4*n]
+	NA, YB, NB = NA[:len(YA)], YB[:len(YA)], NB[:len(YA)]
+	for o := 0; o+4 <= len(YA); o += 4 {
 		tA = lineRow(tA, JA, cbA, bA, one, load4(NA, o), load4(YA, o))
 		tB = lineRow(tB, JB, cbB, bB, one, load4(NB, o), load4(YB, o))
 		JA, JB = JA.Add(one), JB.Add(one)

@@ -102,20 +102,13 @@ func TestSmooth_VectorMatchesLiteral(t *testing.T) {
 			if err := equalBitsErr("weighted", got, want); err != nil {
 				t.Fatalf("m=%d q=%d jump=%d trial %d: %v", c.m, c.q, c.jump, trial, err)
 			}
-			// Unweighted, with the stored weights and (as for long
-			// series) without.
-			for _, stored := range []bool{true, false} {
-				if !stored {
-					v.wts = v.wts[:0]
-				}
-				gotU := make([]float64, c.m)
-				for it := 0; it < v.lineItems(); it++ {
-					v.lineItem(&p, gotU, y, it)
-				}
-				p.interpolateRange(gotU, 0, c.m)
-				if err := equalBitsErr("unweighted", gotU, wantU); err != nil {
-					t.Fatalf("m=%d q=%d jump=%d stored weights %v: %v", c.m, c.q, c.jump, stored, err)
-				}
+			gotU := make([]float64, c.m)
+			for it := 0; it < v.lineItems(); it++ {
+				v.lineItem(&p, gotU, y, it)
+			}
+			p.interpolateRange(gotU, 0, c.m)
+			if err := equalBitsErr("unweighted", gotU, wantU); err != nil {
+				t.Fatalf("m=%d q=%d jump=%d: %v", c.m, c.q, c.jump, err)
 			}
 		}
 	}

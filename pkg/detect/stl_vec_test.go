@@ -90,8 +90,7 @@ func TestSTL_VectorMatchesScalar(t *testing.T) {
 }
 
 // TestSTL_VectorHelper runs the vector kernels with the helper goroutine
-// taking every work item, and sharing them with the caller; the longest
-// series has too many unweighted fits to store their weights.
+// taking every work item, and sharing them with the caller.
 func TestSTL_VectorHelper(t *testing.T) {
 	skipWithoutVec(t)
 	if runtime.GOMAXPROCS(0) < 2 {

@@ -19,10 +19,11 @@ func abs4(x f64x4) f64x4 {
 // weights4 is weightsChunk: ρ from e = |y − (T + S)| and cm, and d = y − T.
 func weights4(rho, d, y, T, S []float64, cm, c1, c9 float64) int {
 	n := len(y) &^ 3
-	rho, d, T, S = rho[:n], d[:n], T[:n], S[:n]
+	y = y[:n]
+	rho, d, T, S = rho[:len(y)], d[:len(y)], T[:len(y)], S[:len(y)]
 	cmv, c1v, c9v := archsimd.BroadcastFloat64x4(cm), archsimd.BroadcastFloat64x4(c1), archsimd.BroadcastFloat64x4(c9)
 	one := archsimd.BroadcastFloat64x4(1)
-	for i := 0; i < n; i += 4 {
+	for i := 0; i+4 <= len(y); i += 4 {
 		v, t := load4(y, i), load4(T, i)
 		r := abs4(v.Sub(t.Add(load4(S, i))))
 		u := r.Div(cmv)
@@ -38,9 +39,10 @@ func weights4(rho, d, y, T, S []float64, cm, c1, c9 float64) int {
 // residual4 is residualChunk: e = |y − (T + S)|; nan reports a NaN.
 func residual4(e, y, T, S []float64) (n int, nan bool) {
 	n = len(y) &^ 3
-	e, T, S = e[:n], T[:n], S[:n]
+	y = y[:n]
+	e, T, S = e[:len(y)], T[:len(y)], S[:len(y)]
 	var bad archsimd.Mask64x4
-	for i := 0; i < n; i += 4 {
+	for i := 0; i+4 <= len(y); i += 4 {
 		r := abs4(load4(y, i).Sub(load4(T, i).Add(load4(S, i))))
 		store4(r, e, i)
 		bad = bad.Or(r.IsNaN())
@@ -53,8 +55,9 @@ func residual4(e, y, T, S []float64) (n int, nan bool) {
 // seasonal4 is the low-pass step S = c − l, d = y − S.
 func seasonal4(S, d, y, c, l []float64) int {
 	n := len(S) &^ 3
-	d, y, c, l = d[:n], y[:n], c[:n], l[:n]
-	for i := 0; i < n; i += 4 {
+	S = S[:n]
+	d, y, c, l = d[:len(S)], y[:len(S)], c[:len(S)], l[:len(S)]
+	for i := 0; i+4 <= len(S); i += 4 {
 		v := load4(c, i).Sub(load4(l, i))
 		store4(v, S, i)
 		store4(load4(y, i).Sub(v), d, i)
@@ -66,10 +69,11 @@ func seasonal4(S, d, y, c, l []float64) int {
 // line4 is the linear interpolation of SMOOTH: dst[q] = y0 + δ·(k0 + q).
 func line4(dst []float64, y0, delta float64, k0 int) int {
 	n := len(dst) &^ 3
+	dst = dst[:n]
 	y0v, dv := archsimd.BroadcastFloat64x4(y0), archsimd.BroadcastFloat64x4(delta)
 	k := archsimd.LoadFloat64x4(&[4]float64{0, 1, 2, 3}).Add(archsimd.BroadcastFloat64x4(float64(k0)))
 	four := archsimd.BroadcastFloat64x4(4)
-	for i := 0; i < n; i += 4 {
+	for i := 0; i+4 <= len(dst); i += 4 {
 		store4(y0v.Add(dv.Mul(k)), dst, i)
 		k = k.Add(four)
 	}
@@ -80,9 +84,10 @@ func line4(dst []float64, y0, delta float64, k0 int) int {
 // estTot4 adds r·K to t (the weight totals of estRows).
 func estTot4(t, r []float64, K float64) int {
 	n := len(t) &^ 3
-	r = r[:n]
+	t = t[:n]
+	r = r[:len(t)]
 	Kv := archsimd.BroadcastFloat64x4(K)
-	for i := 0; i < n; i += 4 {
+	for i := 0; i+4 <= len(t); i += 4 {
 		store4(load4(t, i).Add(load4(r, i).Mul(Kv)), t, i)
 	}
 	vzeroupper()
@@ -92,9 +97,10 @@ func estTot4(t, r []float64, K float64) int {
 // estOut4 adds ((r·K)/t)·u to o (the fitted values of estRows).
 func estOut4(o, r, t, u []float64, K float64) int {
 	n := len(o) &^ 3
-	r, t, u = r[:n], t[:n], u[:n]
+	o = o[:n]
+	r, t, u = r[:len(o)], t[:len(o)], u[:len(o)]
 	Kv := archsimd.BroadcastFloat64x4(K)
-	for i := 0; i < n; i += 4 {
+	for i := 0; i+4 <= len(o); i += 4 {
 		store4(load4(o, i).Add(load4(r, i).Mul(Kv).Div(load4(t, i)).Mul(load4(u, i))), o, i)
 	}
 	vzeroupper()
@@ -105,9 +111,10 @@ func estOut4(o, r, t, u []float64, K float64) int {
 // cycle-subseries).
 func axpy4(dst, x, delta []float64, f float64) int {
 	n := len(dst) &^ 3
-	x, delta = x[:n], delta[:n]
+	dst = dst[:n]
+	x, delta = x[:len(dst)], delta[:len(dst)]
 	fv := archsimd.BroadcastFloat64x4(f)
-	for i := 0; i < n; i += 4 {
+	for i := 0; i+4 <= len(dst); i += 4 {
 		store4(load4(x, i).Add(load4(delta, i).Mul(fv)), dst, i)
 	}
 	vzeroupper()
