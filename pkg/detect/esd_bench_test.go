@@ -21,6 +21,9 @@ func BenchmarkESD(b *testing.B) {
 		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
 			var e esd
 			k := n / 10
+			if _, err := e.run(r, nil, k, 0.05, Both); err != nil { // size the buffers
+				b.Fatal(err)
+			}
 			b.ReportAllocs()
 			for b.Loop() {
 				if _, err := e.run(r, nil, k, 0.05, Both); err != nil {

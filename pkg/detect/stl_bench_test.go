@@ -26,6 +26,7 @@ func BenchmarkSTL(b *testing.B) {
 	for _, c := range []struct{ n, np int }{
 		{1000, 24},
 		{10080, 1440},
+		{40320, 1440},
 		{100000, 1440},
 	} {
 		b.Run(fmt.Sprintf("n=%d/np=%d", c.n, c.np), func(b *testing.B) {
