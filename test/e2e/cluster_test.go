@@ -115,13 +115,14 @@ func (c *cluster) stopAll() {
 	}
 }
 
-// startAnomalyd starts `anomalyd serve --socket` and waits for its socket.
-// A restarted daemon logs to the same file.
-func (c *cluster) startAnomalyd() {
+// startAnomalyd starts `anomalyd serve --socket` with args after the
+// common ones and waits until the new daemon serves. A restarted daemon
+// logs to the same file.
+func (c *cluster) startAnomalyd(args ...string) {
 	t := c.t
 	t.Helper()
-	p := startProc(t, "anomalyd", filepath.Join(c.dir, "anomalyd.log"),
-		bins.anomalyd, "serve", "--socket", c.socket, "--log-level", "debug")
+	argv := append([]string{bins.anomalyd, "serve", "--socket", c.socket, "--log-level", "debug"}, args...)
+	p := startProc(t, "anomalyd", filepath.Join(c.dir, "anomalyd.log"), argv...)
 	c.anomalyd = p
 	err := waitUntil(p, 20*time.Second, func() error {
 		fi, err := os.Stat(c.socket)

@@ -8,40 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 )
-
-// startAnomalydArgs is cluster.startAnomalyd with more arguments: it starts
-// `anomalyd serve --socket` and waits until the new daemon serves.
-func (c *cluster) startAnomalydArgs(args ...string) {
-	t := c.t
-	t.Helper()
-	argv := append([]string{bins.anomalyd, "serve", "--socket", c.socket, "--log-level", "debug"}, args...)
-	p := startProc(t, "anomalyd", filepath.Join(c.dir, "anomalyd.log"), argv...)
-	c.anomalyd = p
-	err := waitUntil(p, 20*time.Second, func() error {
-		fi, err := os.Stat(c.socket)
-		if err != nil {
-			return err
-		}
-		if fi.Mode().Type() != fs.ModeSocket {
-			return fmt.Errorf("%s is not a socket", c.socket)
-		}
-		if !strings.Contains(lastStart(p.logText()), `"serving"`) {
-			return errors.New("anomalyd has not logged \"serving\" yet")
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("anomalyd did not start: %v", err)
-	}
-}
 
 // logEntries returns the JSON log entries of the latest anomalyd start
 // whose message starts with msg.
@@ -119,7 +90,7 @@ func TestHeal_Kill9RestartReenablesTask(t *testing.T) {
 	killed := time.Now()
 	t.Logf("killed anomalyd (pid %d) with SIGKILL", c.anomalyd.pid())
 	httpAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	c.startAnomalydArgs("--kapacitor-url", c.kapURL, "--http-addr", httpAddr)
+	c.startAnomalyd("--kapacitor-url", c.kapURL, "--http-addr", httpAddr)
 	t.Logf("anomalyd started again %s after the kill, with --kapacitor-url %s", time.Since(killed).Round(time.Millisecond), c.kapURL)
 
 	// No manual step. Kapacitor still shows the task executing (it notices
@@ -249,7 +220,7 @@ func TestHeal_FailedTaskReenabledAtStart(t *testing.T) {
 	}
 
 	started := time.Now()
-	c.startAnomalydArgs("--kapacitor-url", c.kapURL)
+	c.startAnomalyd("--kapacitor-url", c.kapURL)
 	err = waitUntil(c.anomalyd, 60*time.Second, func() error {
 		st, err := c.task(task)
 		if err != nil {
