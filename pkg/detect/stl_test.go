@@ -412,28 +412,9 @@ func TestSmooth_MatchesLiteral(t *testing.T) {
 		{300, 37, 4}, {301, 61, 7}, {400, 101, 11},
 	} {
 		for trial := 0; trial < 4; trial++ {
-			y := make([]float64, c.m)
-			rho := make([]float64, c.m)
-			for i := range y {
-				y[i] = rng.NormFloat64() * 10
-				switch rng.IntN(4) {
-				case 0:
-					rho[i] = 0
-				case 1:
-					rho[i] = 1
-				default:
-					rho[i] = rng.Float64()
-				}
-			}
-			if trial == 3 {
-				clear(rho[:c.m/2]) // long runs of zero weights: failing fits
-			}
+			y, rho, want, wantU := smoothCase(rng, c.m, c.q, c.jump, trial == 3)
 			var p smoothPlan
 			p.build(c.m, c.q, c.jump, jf)
-			y1 := append([]float64{0}, y...)
-			r1 := append([]float64{0}, rho...)
-			want := refSmooth(y1, c.m, c.q, 1, c.jump, r1)[1:]
-			wantU := refSmooth(y1, c.m, c.q, 1, c.jump, nil)[1:]
 
 			var w [4][]float64
 			for i := range w {
@@ -525,4 +506,30 @@ func TestPeriodicMean_CorrectlyRounded(t *testing.T) {
 			t.Fatalf("trial %d (n=%d, np=%d): mean of phase %d off by %d ulp", trial, n, np, i%np, u)
 		}
 	}
+}
+
+// smoothCase returns a random series of m values with robustness weights
+// that are often 0 or 1 (with zeroRun, the first half all 0: long runs of
+// failing fits), and what the literal SMOOTH (degree 1, span q, jump)
+// gives for it with and without the weights.
+func smoothCase(rng *rand.Rand, m, q, jump int, zeroRun bool) (y, rho, want, wantU []float64) {
+	y = make([]float64, m)
+	rho = make([]float64, m)
+	for i := range y {
+		y[i] = rng.NormFloat64() * 10
+		switch rng.IntN(4) {
+		case 0:
+			rho[i] = 0
+		case 1:
+			rho[i] = 1
+		default:
+			rho[i] = rng.Float64()
+		}
+	}
+	if zeroRun {
+		clear(rho[:m/2])
+	}
+	y1 := append([]float64{0}, y...)
+	r1 := append([]float64{0}, rho...)
+	return y, rho, refSmooth(y1, m, q, 1, jump, r1)[1:], refSmooth(y1, m, q, 1, jump, nil)[1:]
 }

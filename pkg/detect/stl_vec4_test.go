@@ -59,28 +59,9 @@ func TestSmooth_VectorMatchesLiteral(t *testing.T) {
 		{300, 37, 4}, {301, 61, 7}, {400, 101, 11}, {499, 433, 44},
 	} {
 		for trial := 0; trial < 4; trial++ {
-			y := make([]float64, c.m)
-			rho := make([]float64, c.m)
-			for i := range y {
-				y[i] = rng.NormFloat64() * 10
-				switch rng.IntN(4) {
-				case 0:
-					rho[i] = 0
-				case 1:
-					rho[i] = 1
-				default:
-					rho[i] = rng.Float64()
-				}
-			}
-			if trial == 3 {
-				clear(rho[:c.m/2]) // long runs of zero weights: failing fits
-			}
+			y, rho, want, wantU := smoothCase(rng, c.m, c.q, c.jump, trial == 3)
 			var p smoothPlan
 			p.build(c.m, c.q, c.jump, jf)
-			y1 := append([]float64{0}, y...)
-			r1 := append([]float64{0}, rho...)
-			want := refSmooth(y1, c.m, c.q, 1, c.jump, r1)[1:]
-			wantU := refSmooth(y1, c.m, c.q, 1, c.jump, nil)[1:]
 
 			var v vecPlan
 			v.build(&p, vecLanes, true)
