@@ -31,3 +31,6 @@ func line4(dst []float64, y0, delta float64, k0 int) int         { return 0 }
 func estTot4(t, r []float64, K float64) int                      { return 0 }
 func estOut4(o, r, t, u []float64, K float64) int                { return 0 }
 func axpy4(dst, x, delta []float64, f float64) int               { return 0 }
+func list4(a []float64, x, x1 int, t float64, big, small []int32, nb, ns int) (int, int, int) {
+	return x, nb, ns
+}
