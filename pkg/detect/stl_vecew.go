@@ -172,9 +172,10 @@ var lanesOf = func() (t [16][4]int32) {
 // a[p] ≥ t and to small (at ns) if a[p] ≤ t, in increasing order. Each
 // block of four stores four positions at once and advances by the number
 // of values it lists, without the scalar loop's serial dependence of
-// each store on the previous comparisons. It stops while four slots are
-// left in big and small, and returns the first position not listed and
-// the new nb, ns.
+// each store on the previous comparisons. It stops before a block could
+// pass x1 or the end of big or small (the block stores four entries
+// whatever it lists), and returns the first position not listed and the
+// new nb, ns; the caller's scalar loop does the rest.
 func list4(a []float64, x, x1 int, t float64, big, small []int32, nb, ns int) (int, int, int) {
 	// Each position adds at most one entry to each list, so the lists
 	// have room for four more while x stays below end.
