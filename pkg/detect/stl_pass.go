@@ -40,17 +40,34 @@ func (s *STL) passes() bool {
 		s.run(len(s.cyc.items))
 		// Step 3: L = low-pass of C: moving averages, then SMOOTH. The
 		// moving averages are one serial chain; meanwhile the helper
-		// starts on the fits whose windows are complete (the vector
-		// kernels wait for the chain and their data copied).
+		// starts on the fits whose windows are complete, or, with the
+		// vector kernels (which wait for the chain and their data
+		// copied), copies ρ into the trend's region.
 		c := s.c[:n+2*np]
-		s.par.task.plan, s.par.task.ys, s.par.task.in = &s.low, s.l[:n], s.l0[:n]
+		rhoFilled := false
 		switch p := &s.par; {
 		case s.vl.on():
-			movingAverages(s.ma[:n+np+1], s.mb[:n+2], s.l0[:n], c, np, nil)
+			if pass > 0 && s.vt.fillChunks() > 0 && p.useHelper() {
+				// ρ is final: the helper copies it into the trend's
+				// region while the caller runs the chain.
+				p.task.kind, p.task.vec = taskVecFill, &s.vt
+				p.task.in, p.task.rho = nil, s.rho[:n]
+				p.open(s.vt.fillChunks())
+				movingAverages(s.ma[:n+np+1], s.mb[:n+2], s.l0[:n], c, np, nil)
+				if !p.callerIdle {
+					s.work(false)
+				}
+				p.close()
+				rhoFilled = true
+			} else {
+				movingAverages(s.ma[:n+np+1], s.mb[:n+2], s.l0[:n], c, np, nil)
+			}
+			s.par.task.plan, s.par.task.ys, s.par.task.in = &s.low, s.l[:n], s.l0[:n]
 			s.fillRows(&s.vl, s.l0[:n], nil)
 			p.task.kind, p.task.vec = taskDotFits, &s.vl
 			s.run(s.vl.lineItems())
 		case p.useHelper():
+			s.par.task.plan, s.par.task.ys, s.par.task.in = &s.low, s.l[:n], s.l0[:n]
 			p.task.kind, p.task.vec = taskDotFits, nil
 			p.task.swap, p.task.stream = true, true
 			p.progress.Store(0)
@@ -62,6 +79,7 @@ func (s *STL) passes() bool {
 			p.close()
 			p.task.swap, p.task.stream = false, false
 		default:
+			s.par.task.plan, s.par.task.ys, s.par.task.in = &s.low, s.l[:n], s.l0[:n]
 			p.task.kind, p.task.vec = taskDotFits, nil
 			movingAverages(s.ma[:n+np+1], s.mb[:n+2], s.l0[:n], c, np, nil)
 			s.run((len(s.low.fits) + 3) / 4)
@@ -74,7 +92,7 @@ func (s *STL) passes() bool {
 		// next pass.
 		if s.vt.on() {
 			var rho []float64
-			if pass > 0 {
+			if pass > 0 && !rhoFilled {
 				rho = s.rho[:n]
 			}
 			s.fillRows(&s.vt, s.d[:n], rho)

@@ -241,11 +241,13 @@ func (p *smoothPlan) uniformRun() (f0, f1, stride int) {
 // fillChunks returns the number of work items of fill.
 func (v *vecPlan) fillChunks() int { return (v.rows + chunkLen - 1) / chunkLen }
 
-// fill copies rows it·chunkLen… of the region from y (and from rho, if not
-// nil); rows past the end of the series get y = 0, ρ = 1.
+// fill copies rows it·chunkLen… of the region from y and from rho, each
+// if not nil; rows past the end of the series get y = 0, ρ = 1.
 func (v *vecPlan) fill(it int, y, rho []float64) {
 	r0, r1 := it*chunkLen, min(it*chunkLen+chunkLen, v.rows)
-	fillRegion(v.xy, y, &v.base, r0, r1, 0)
+	if y != nil {
+		fillRegion(v.xy, y, &v.base, r0, r1, 0)
+	}
 	if rho != nil {
 		fillRegion(v.xr, rho, &v.base, r0, r1, 1)
 	}
