@@ -44,12 +44,15 @@ type STL struct {
 	// The fits of the trend (with and without robustness weights) and of
 	// the low-pass filter grouped for the vector kernels (stl_vec.go).
 	vt, vl vecPlan
-	vbuf   [2][]float64 // weights of the steps in flight in vecPlan.fitWeighted
-	noVec  bool         // for tests: run the scalar code even where the vector kernels could
-	vec    bool         // the vector kernels run (GOEXPERIMENT=simd, AVX2, not noVec)
-	par    stlPar       // the optional helper goroutine
-	psb    psortBuf
-	first  firstSplit
+	// The low-pass fits again, without region, for the helper to start on
+	// while the moving averages run (stl_pass.go).
+	vls   vecPlan
+	vbuf  [2][]float64 // weights of the steps in flight in vecPlan.fitWeighted
+	noVec bool         // for tests: run the scalar code even where the vector kernels could
+	vec   bool         // the vector kernels run (GOEXPERIMENT=simd, AVX2, not noVec)
+	par   stlPar       // the optional helper goroutine
+	psb   psortBuf
+	first firstSplit
 
 	// The series of the running call.
 	y, S, T []float64
@@ -223,6 +226,7 @@ func (s *STL) prepare(n, np int) {
 	}
 	s.vt.build(&s.trend, lanes, true)
 	s.vl.build(&s.low, lanes, false)
+	s.vls.buildSteps(&s.low, lanes, false, false)
 	if s.vt.on() {
 		growPair(&s.vbuf, s.trend.wl*lanes)
 		growPair(&s.par.hvb, s.trend.wl*lanes)

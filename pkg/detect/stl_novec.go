@@ -14,11 +14,14 @@ func vzeroupper() {}
 type vecPlan struct{}
 
 func (v *vecPlan) build(p *smoothPlan, lanes int, weighted bool) {}
-func (v *vecPlan) on() bool                                      { return false }
-func (v *vecPlan) nSteps() int                                   { return 0 }
-func (v *vecPlan) lineItems() int                                { return 0 }
-func (v *vecPlan) fillChunks() int                               { return 0 }
-func (v *vecPlan) fill(it int, y, rho []float64)                 {}
+func (v *vecPlan) buildSteps(p *smoothPlan, lanes int, weighted, region bool) {
+}
+func (v *vecPlan) lineNeed(it int) int           { return 0 }
+func (v *vecPlan) on() bool                      { return false }
+func (v *vecPlan) nSteps() int                   { return 0 }
+func (v *vecPlan) lineItems() int                { return 0 }
+func (v *vecPlan) fillChunks() int               { return 0 }
+func (v *vecPlan) fill(it int, y, rho []float64) {}
 func (v *vecPlan) lineItem(p *smoothPlan, ys, y []float64, it int) {
 }
 func (v *vecPlan) fitWeighted(p *smoothPlan, ys, y, rho []float64, vb *[2][]float64, par *stlPar, helper bool) {
