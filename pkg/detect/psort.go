@@ -16,6 +16,7 @@ func psort(a []float64, ind []int) {
 // psortBuf holds psort's scratch space for long segments.
 type psortBuf struct {
 	big, small []int32
+	noVec      bool // for tests: list with the scalar loop even where list4 could
 }
 
 // psortFirst is PSORT's first split of a (the whole array) prepared
@@ -208,8 +209,12 @@ func (buf *psortBuf) partitionLists(a []float64, i, j int, t float64) (int, int)
 		small[0] = int32(i)
 		ns = 1
 	}
+	x := i + 1
+	if vecLanes > 0 && !buf.noVec {
+		x, nb, ns = list4(a, x, j, t, big, small, nb, ns)
+	}
 	aj := a[:j]
-	for x := i + 1; x < j; x++ {
+	for ; x < j; x++ {
 		v := aj[x]
 		big[nb] = int32(x)
 		small[ns] = int32(x)
@@ -283,8 +288,12 @@ func (buf *psortBuf) compactChunk(a []float64, lo, hi int, t float64) (nb, ns in
 	if x1 == n {
 		x1 = n - 1
 	}
+	x := x0
+	if vecLanes > 0 && !buf.noVec {
+		x, nb, ns = list4(a, x, x1, t, big, small, nb, ns)
+	}
 	ax := a[:x1]
-	for x := x0; x < x1; x++ {
+	for ; x < x1; x++ {
 		v := ax[x]
 		big[nb] = int32(x)
 		small[ns] = int32(x)

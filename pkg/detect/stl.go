@@ -18,7 +18,9 @@ var errSTLLength = errors.New("stl: seasonal and trend must have the length of y
 // the same length and period do less work. It holds about 100 bytes per
 // value of the longest series it has served (125 with the vector
 // kernels), plus kernels and stored weights that depend on the period (at
-// most about 3 MB). An STL must not be copied after first use.
+// most about 3 MB; the vector kernels add their interleaved copies, about
+// 1 MB for a period of 1,440 and 7 MB for 10,080). An STL must not be
+// copied after first use.
 type STL struct {
 	n, np int // configuration the plans below were built for; 0 = none
 	cfg   stlSettings
@@ -44,12 +46,15 @@ type STL struct {
 	// The fits of the trend (with and without robustness weights) and of
 	// the low-pass filter grouped for the vector kernels (stl_vec.go).
 	vt, vl vecPlan
-	vbuf   [2][]float64 // weights of the steps in flight in vecPlan.fitWeighted
-	noVec  bool         // for tests: run the scalar code even where the vector kernels could
-	vec    bool         // the vector kernels run (GOEXPERIMENT=simd, AVX2, not noVec)
-	par    stlPar       // the optional helper goroutine
-	psb    psortBuf
-	first  firstSplit
+	// The low-pass fits again, without region, for the helper to start on
+	// while the moving averages run (stl_pass.go).
+	vls   vecPlan
+	vbuf  [2][]float64 // weights of the steps in flight in vecPlan.fitWeighted
+	noVec bool         // for tests: run the scalar code even where the vector kernels could
+	vec   bool         // the vector kernels run (GOEXPERIMENT=simd, AVX2, not noVec)
+	par   stlPar       // the optional helper goroutine
+	psb   psortBuf
+	first firstSplit
 
 	// The series of the running call.
 	y, S, T []float64
@@ -223,6 +228,7 @@ func (s *STL) prepare(n, np int) {
 	}
 	s.vt.build(&s.trend, lanes, true)
 	s.vl.build(&s.low, lanes, false)
+	s.vls.buildSteps(&s.low, lanes, false, false)
 	if s.vt.on() {
 		growPair(&s.vbuf, s.trend.wl*lanes)
 		growPair(&s.par.hvb, s.trend.wl*lanes)

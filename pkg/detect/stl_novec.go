@@ -14,11 +14,14 @@ func vzeroupper() {}
 type vecPlan struct{}
 
 func (v *vecPlan) build(p *smoothPlan, lanes int, weighted bool) {}
-func (v *vecPlan) on() bool                                      { return false }
-func (v *vecPlan) nSteps() int                                   { return 0 }
-func (v *vecPlan) lineItems() int                                { return 0 }
-func (v *vecPlan) fillChunks() int                               { return 0 }
-func (v *vecPlan) fill(it int, y, rho []float64)                 {}
+func (v *vecPlan) buildSteps(p *smoothPlan, lanes int, weighted, region bool) {
+}
+func (v *vecPlan) lineNeed(it int) int           { return 0 }
+func (v *vecPlan) on() bool                      { return false }
+func (v *vecPlan) nSteps() int                   { return 0 }
+func (v *vecPlan) lineItems() int                { return 0 }
+func (v *vecPlan) fillChunks() int               { return 0 }
+func (v *vecPlan) fill(it int, y, rho []float64) {}
 func (v *vecPlan) lineItem(p *smoothPlan, ys, y []float64, it int) {
 }
 func (v *vecPlan) fitWeighted(p *smoothPlan, ys, y, rho []float64, vb *[2][]float64, par *stlPar, helper bool) {
@@ -31,3 +34,6 @@ func line4(dst []float64, y0, delta float64, k0 int) int         { return 0 }
 func estTot4(t, r []float64, K float64) int                      { return 0 }
 func estOut4(o, r, t, u []float64, K float64) int                { return 0 }
 func axpy4(dst, x, delta []float64, f float64) int               { return 0 }
+func list4(a []float64, x, x1 int, t float64, big, small []int32, nb, ns int) (int, int, int) {
+	return x, nb, ns
+}

@@ -96,6 +96,7 @@ type parTask struct {
 	ys, in []float64
 	vec    *vecPlan  // if not nil, the vector kernels compute the fits, two steps an item
 	rho    []float64 // taskVecFill: ρ to copy too, if not nil
+	nfill  int       // taskLowStream: the first nfill items copy ρ
 	// The helper takes items from the front, the caller from the back.
 	swap bool
 	// taskDotFits while the caller still computes in: the helper waits

@@ -40,17 +40,37 @@ func (s *STL) passes() bool {
 		s.run(len(s.cyc.items))
 		// Step 3: L = low-pass of C: moving averages, then SMOOTH. The
 		// moving averages are one serial chain; meanwhile the helper
-		// starts on the fits whose windows are complete (the vector
-		// kernels wait for the chain and their data copied).
+		// starts on the fits whose windows are complete.
 		c := s.c[:n+2*np]
-		s.par.task.plan, s.par.task.ys, s.par.task.in = &s.low, s.l[:n], s.l0[:n]
+		rhoFilled := false
 		switch p := &s.par; {
+		case s.vl.on() && s.vls.on() && p.useHelper():
+			// While the caller runs the chain, the helper copies ρ
+			// (final) into the trend's region, then computes the
+			// low-pass fits whose windows are final, with the plan
+			// without region (vls).
+			p.task.kind, p.task.nfill = taskLowStream, 0
+			if pass > 0 {
+				p.task.nfill = s.vt.fillChunks()
+				rhoFilled = p.task.nfill > 0
+			}
+			p.task.swap = true
+			p.progress.Store(0)
+			p.open(p.task.nfill + s.vls.lineItems())
+			movingAverages(s.ma[:n+np+1], s.mb[:n+2], s.l0[:n], c, np, &p.progress)
+			if !p.callerIdle {
+				s.work(false)
+			}
+			p.close()
+			p.task.swap = false
 		case s.vl.on():
 			movingAverages(s.ma[:n+np+1], s.mb[:n+2], s.l0[:n], c, np, nil)
+			s.par.task.plan, s.par.task.ys, s.par.task.in = &s.low, s.l[:n], s.l0[:n]
 			s.fillRows(&s.vl, s.l0[:n], nil)
 			p.task.kind, p.task.vec = taskDotFits, &s.vl
 			s.run(s.vl.lineItems())
 		case p.useHelper():
+			s.par.task.plan, s.par.task.ys, s.par.task.in = &s.low, s.l[:n], s.l0[:n]
 			p.task.kind, p.task.vec = taskDotFits, nil
 			p.task.swap, p.task.stream = true, true
 			p.progress.Store(0)
@@ -62,6 +82,7 @@ func (s *STL) passes() bool {
 			p.close()
 			p.task.swap, p.task.stream = false, false
 		default:
+			s.par.task.plan, s.par.task.ys, s.par.task.in = &s.low, s.l[:n], s.l0[:n]
 			p.task.kind, p.task.vec = taskDotFits, nil
 			movingAverages(s.ma[:n+np+1], s.mb[:n+2], s.l0[:n], c, np, nil)
 			s.run((len(s.low.fits) + 3) / 4)
@@ -74,7 +95,7 @@ func (s *STL) passes() bool {
 		// next pass.
 		if s.vt.on() {
 			var rho []float64
-			if pass > 0 {
+			if pass > 0 && !rhoFilled {
 				rho = s.rho[:n]
 			}
 			s.fillRows(&s.vt, s.d[:n], rho)
@@ -188,6 +209,7 @@ const (
 	taskTrendInterp         // trend interpolation and e, element-wise
 	taskVecTrendFits        // trend fits by the vector kernels, a step at a time
 	taskVecFill             // the region of a vecPlan, by chunks of rows
+	taskLowStream           // ρ into the trend's region, then the low-pass fits (vls) as the moving averages progress
 )
 
 // fillRows copies y (and rho, if not nil) into the region of the
@@ -233,6 +255,21 @@ func (s *STL) work(helper bool) {
 			s.cycleItem(it)
 		case taskVecFill:
 			p.task.vec.fill(it, p.task.in, p.task.rho)
+		case taskLowStream:
+			if it < p.task.nfill {
+				s.vt.fill(it, nil, s.rho[:n])
+				break
+			}
+			li := it - p.task.nfill
+			if helper {
+				need := int64(s.vls.lineNeed(li))
+				for spins := 0; p.progress.Load() < need; spins++ {
+					if spins&63 == 63 {
+						runtime.Gosched()
+					}
+				}
+			}
+			s.vls.lineItem(&s.low, s.l[:n], s.l0[:n], li)
 		case taskDotFits:
 			t := &p.task
 			if t.vec != nil {

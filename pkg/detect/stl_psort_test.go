@@ -100,3 +100,52 @@ func TestPSort_PreparedFirstSplit(t *testing.T) {
 		}
 	}
 }
+
+// TestPSort_ListVector checks that the vector listing (list4) gives the
+// scalar loop's lists, so psort the same array, on long segments with
+// and without ties, against the literal PSORT too.
+func TestPSort_ListVector(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for trial := 0; trial < 200; trial++ {
+		n := 2 + rng.IntN(6000)
+		if trial%10 == 0 {
+			n = listPartitionMin + rng.IntN(8) // near the threshold
+		}
+		a := make([]float64, n)
+		levels := 1 + rng.IntN(n)
+		for i := range a {
+			a[i] = float64(rng.IntN(levels))
+			if trial%3 == 0 {
+				a[i] = rng.NormFloat64()
+			}
+		}
+		h1 := n/2 + 1
+		h2 := n - h1 + 1
+		ind := []int{h1 - 1, h2 - 1}
+		ref := append([]float64{0}, a...)
+		refPSort(ref, []int{0, h1, h2})
+		for _, noVec := range []bool{false, true} {
+			got := slices.Clone(a)
+			buf := psortBuf{noVec: noVec}
+			buf.psort(got, ind, nil)
+			if !slices.Equal(got, ref[1:]) {
+				t.Fatalf("n=%d levels=%d noVec=%v: psort and the literal PSORT disagree", n, levels, noVec)
+			}
+		}
+		// compactChunk on chunks of every alignment.
+		piv := a[rng.IntN(n)]
+		lo, hi := rng.IntN(n), n
+		if rng.IntN(2) == 0 {
+			hi = lo + rng.IntN(n-lo+1)
+		}
+		var lists [2][2][]int32
+		for k, noVec := range []bool{false, true} {
+			buf := psortBuf{noVec: noVec, big: make([]int32, n), small: make([]int32, n)}
+			nb, ns := buf.compactChunk(a, lo, hi, piv)
+			lists[k] = [2][]int32{buf.big[lo : lo+nb], buf.small[lo : lo+ns]}
+		}
+		if !slices.Equal(lists[0][0], lists[1][0]) || !slices.Equal(lists[0][1], lists[1][1]) {
+			t.Fatalf("n=%d [%d, %d): compactChunk lists differ between the vector and scalar loops", n, lo, hi)
+		}
+	}
+}

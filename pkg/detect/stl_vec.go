@@ -105,6 +105,14 @@ func (v *vecPlan) nSteps() int { return len(v.steps) }
 // build groups the fits of p for lanes lanes (0: the vector path is off);
 // weighted says whether the fits with robustness weights run too.
 func (v *vecPlan) build(p *smoothPlan, lanes int, weighted bool) {
+	v.buildSteps(p, lanes, weighted, true)
+}
+
+// buildSteps is build; without region, every step takes four consecutive
+// fits and loads their windows from the series itself, so that a step
+// can run as soon as the series is final up to lineNeed, and no region
+// needs filling.
+func (v *vecPlan) buildSteps(p *smoothPlan, lanes int, weighted, region bool) {
 	v.lanes, v.wl = lanes, p.wl
 	v.steps, v.kern, v.norm, v.kcomb = v.steps[:0], v.kern[:0], v.norm[:0], v.kcomb[:0]
 	v.rows, v.stride = 0, 0
@@ -114,7 +122,7 @@ func (v *vecPlan) build(p *smoothPlan, lanes int, weighted bool) {
 	}
 	L := lanes
 	f0, f1, stride := p.uniformRun()
-	if f1-f0 < 2*L {
+	if f1-f0 < 2*L || !region {
 		f0, f1 = 0, 0
 	}
 	if f1 > f0 {
@@ -241,11 +249,13 @@ func (p *smoothPlan) uniformRun() (f0, f1, stride int) {
 // fillChunks returns the number of work items of fill.
 func (v *vecPlan) fillChunks() int { return (v.rows + chunkLen - 1) / chunkLen }
 
-// fill copies rows it·chunkLen… of the region from y (and from rho, if not
-// nil); rows past the end of the series get y = 0, ρ = 1.
+// fill copies rows it·chunkLen… of the region from y and from rho, each
+// if not nil; rows past the end of the series get y = 0, ρ = 1.
 func (v *vecPlan) fill(it int, y, rho []float64) {
 	r0, r1 := it*chunkLen, min(it*chunkLen+chunkLen, v.rows)
-	fillRegion(v.xy, y, &v.base, r0, r1, 0)
+	if y != nil {
+		fillRegion(v.xy, y, &v.base, r0, r1, 0)
+	}
 	if rho != nil {
 		fillRegion(v.xr, rho, &v.base, r0, r1, 1)
 	}
@@ -333,6 +343,18 @@ func (v *vecPlan) fitWeighted(p *smoothPlan, ys, y, rho []float64, vb *[2][]floa
 		}
 	}
 	vzeroupper()
+}
+
+// lineNeed returns how many values at the front of the series work item
+// it of the unweighted fits reads (for a plan without region).
+func (v *vecPlan) lineNeed(it int) int {
+	need := 0
+	for _, si := range [2]int{2 * it, min(2*it+1, len(v.steps)-1)} {
+		for l := 0; l < v.lanes; l++ {
+			need = max(need, v.steps[si].a[l]+v.wl)
+		}
+	}
+	return need
 }
 
 // lineItems returns the number of work items of the unweighted fits: two

@@ -3,6 +3,7 @@
 package detect
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -89,6 +90,30 @@ func TestSmooth_VectorMatchesLiteral(t *testing.T) {
 			}
 			p.interpolateRange(gotU, 0, c.m)
 			if err := equalBitsErr("unweighted", gotU, wantU); err != nil {
+				t.Fatalf("m=%d q=%d jump=%d: %v", c.m, c.q, c.jump, err)
+			}
+			// Without region (the low-pass fits streamed during the
+			// moving averages): the same bits, each item reading only
+			// the values lineNeed reports.
+			var vs vecPlan
+			vs.buildSteps(&p, vecLanes, false, false)
+			if vs.rows != 0 {
+				t.Fatalf("m=%d q=%d jump=%d: plan without region has %d rows", c.m, c.q, c.jump, vs.rows)
+			}
+			gotS := make([]float64, c.m)
+			for it := 0; it < vs.lineItems(); it++ {
+				need := vs.lineNeed(it)
+				if need > c.m {
+					t.Fatalf("m=%d q=%d jump=%d item %d: needs %d values", c.m, c.q, c.jump, it, need)
+				}
+				yn := append([]float64(nil), y[:need]...)
+				for range c.m - need {
+					yn = append(yn, math.NaN()) // not final yet
+				}
+				vs.lineItem(&p, gotS, yn, it)
+			}
+			p.interpolateRange(gotS, 0, c.m)
+			if err := equalBitsErr("unweighted without region", gotS, wantU); err != nil {
 				t.Fatalf("m=%d q=%d jump=%d: %v", c.m, c.q, c.jump, err)
 			}
 		}

@@ -2,7 +2,10 @@
 
 package detect
 
-import "simd/archsimd"
+import (
+	"math/bits"
+	"simd/archsimd"
+)
 
 // Element-wise steps of STL with four values a vector. Each processes the
 // longest prefix whose length is a multiple of four, with the scalar
@@ -147,4 +150,48 @@ func fillRegion(dst, src []float64, base *[4]int, r0, r1 int, pad float64) {
 			dst[4*p+l] = v
 		}
 	}
+}
+
+// lanesOf[m] lists the set bits of the 4-bit mask m in increasing order,
+// padded with zeros: the offsets list4 stores for a block of four values.
+var lanesOf = func() (t [16][4]int32) {
+	for m := range t {
+		k := 0
+		for l := int32(0); l < 4; l++ {
+			if m>>l&1 != 0 {
+				t[m][k] = l
+				k++
+			}
+		}
+	}
+	return t
+}()
+
+// list4 is the listing loop of partitionLists and compactChunk four
+// values at a time: for x ≤ p < x1 it appends p to big (at nb) if
+// a[p] ≥ t and to small (at ns) if a[p] ≤ t, in increasing order. Each
+// block of four stores four positions at once and advances by the number
+// of values it lists, without the scalar loop's serial dependence of
+// each store on the previous comparisons. It stops before a block could
+// pass x1 or the end of big or small (the block stores four entries
+// whatever it lists), and returns the first position not listed and the
+// new nb, ns; the caller's scalar loop does the rest.
+func list4(a []float64, x, x1 int, t float64, big, small []int32, nb, ns int) (int, int, int) {
+	// Each position adds at most one entry to each list, so the lists
+	// have room for four more while x stays below end.
+	end := min(x1, x+len(big)-nb, x+len(small)-ns) - 4
+	a = a[:max(end+4, x)]
+	tv := archsimd.BroadcastFloat64x4(t)
+	for ; x <= end; x += 4 {
+		v := load4(a, x)
+		mb := v.GreaterEqual(tv).ToBits() & 15
+		ms := v.LessEqual(tv).ToBits() & 15
+		xv := archsimd.BroadcastInt32x4(int32(x))
+		archsimd.LoadInt32x4(&lanesOf[mb]).Add(xv).Store((*[4]int32)(big[nb : nb+4]))
+		archsimd.LoadInt32x4(&lanesOf[ms]).Add(xv).Store((*[4]int32)(small[ns : ns+4]))
+		nb += bits.OnesCount8(mb)
+		ns += bits.OnesCount8(ms)
+	}
+	vzeroupper()
+	return x, nb, ns
 }
