@@ -5,7 +5,8 @@
 #   make test       everything CI runs: vet, gofmt, unit tests with -race, end-to-end tests
 #   make unit       unit tests only (go test -race ./..., pkg/detect in both modes, see below)
 #   make e2e        end-to-end tests against real kapacitord and influxd (builds them once, cached)
-#   make bench      the benchmarks quoted in README.md (with the vector kernels)
+#   make bench      the benchmarks quoted in README.md (with the vector kernels);
+#                   make bench-detection the daemon's detection benchmark
 #   make generate   regenerate pkg/udfpb from udf.proto (needs protoc: apt-get install protobuf-compiler)
 #   make docker     build the container image $(IMAGE):$(VERSION) (its build stage runs `make build`)
 
@@ -23,7 +24,7 @@ SIMD     = simd
 IMAGE    ?= anomalyd
 DOCKER   ?= docker
 
-.PHONY: run build test unit lint e2e bench generate docker clean
+.PHONY: run build test unit lint e2e bench bench-detection generate docker clean
 
 run: build
 	./anomalyd serve --socket ./anomalyd.sock --log-format console
@@ -52,9 +53,18 @@ e2e:
 	E2E_ANOMALYD=$(CURDIR)/anomalyd E2E_KAPACITORD=$$KAPACITORD E2E_KAPACITOR=$$KAPACITOR E2E_INFLUXD=$$INFLUXD \
 	$(GO) test -tags e2e -count=1 -parallel 6 -timeout 15m -v ./...
 
+# The benchmarks quoted in README.md, medians of -count 5 (benchstat, if
+# installed, or by eye). bench-detection (1,000 detections on 14-day
+# histories per run) takes about a minute per run.
 bench: export GOEXPERIMENT = $(SIMD)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./pkg/detect/
+	$(GO) test -run '^$$' -bench 'Ts|STL$$|ESD' -benchmem -count 5 ./pkg/detect/
+	$(GO) test -run '^$$' -bench 'Throughput|DecodePoint' -benchmem -count 5 ./pkg/agent/
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./pkg/state/
+
+bench-detection: export GOEXPERIMENT = $(SIMD)
+bench-detection:
+	$(GO) test -run '^$$' -bench Detection -benchtime 1x -benchmem -count 3 -timeout 30m ./pkg/agent/
 
 generate:
 	$(GO) generate ./pkg/udfpb/
