@@ -249,7 +249,7 @@ func (h *Healer) Pass(ctx context.Context) (Result, error) {
 		if st != nil && st.disabled {
 			if t.Status == StatusDisabled && (st.disabledAt.IsZero() || t.Modified.Equal(st.disabledAt)) {
 				// The healer disabled it, and its enable failed.
-				if next := st.last.Add(h.retryDelay(st.attempts)); h.clock.Now().Before(next) || ctx.Err() != nil {
+				if !h.retryDue(st) || ctx.Err() != nil {
 					res.Deferred++
 					continue
 				}
@@ -279,20 +279,13 @@ func (h *Healer) Pass(ctx context.Context) (Result, error) {
 					continue
 				}
 				res.Lost++
-				if st := h.tasks[t.ID]; st != nil && now.Before(st.last.Add(h.retryDelay(st.attempts))) {
+				if !h.retryDue(st) {
 					res.Deferred++
 					continue
 				}
-				done, err := h.reenable(ctx, t, ReasonNotConnected, log)
-				switch {
-				case err != nil:
-					res.Failed++
-					passErr = h.taskFailed(err, h.tasks[t.ID], log)
-				case done:
-					res.Reenabled++
-					delete(h.suspects, t.ID)
-				default:
-					delete(h.suspects, t.ID) // changed meanwhile
+				var failed bool
+				if failed, passErr = h.restart(ctx, t, ReasonNotConnected, &res, log); !failed {
+					delete(h.suspects, t.ID) // restarted, or changed meanwhile
 				}
 				continue
 			}
@@ -317,7 +310,7 @@ func (h *Healer) Pass(ctx context.Context) (Result, error) {
 			continue
 		}
 		res.Lost++
-		if st != nil && h.clock.Now().Before(st.last.Add(h.retryDelay(st.attempts))) {
+		if !h.retryDue(st) {
 			res.Deferred++
 			log.Debug("task lost its connection again soon after being re-enabled; backing off",
 				zap.Int("attempts", st.attempts), zap.Time("next", st.last.Add(h.retryDelay(st.attempts))))
@@ -326,14 +319,7 @@ func (h *Healer) Pass(ctx context.Context) (Result, error) {
 		if ctx.Err() != nil {
 			continue
 		}
-		done, err := h.reenable(ctx, t, reason, log)
-		switch {
-		case err != nil:
-			res.Failed++
-			passErr = h.taskFailed(err, h.tasks[t.ID], log)
-		case done:
-			res.Reenabled++
-		}
+		_, passErr = h.restart(ctx, t, reason, &res, log)
 	}
 	for id := range h.tasks {
 		if !seen[id] {
@@ -348,6 +334,27 @@ func (h *Healer) Pass(ctx context.Context) (Result, error) {
 	h.stats.TasksUsing.Store(int64(res.Using))
 	h.stats.TasksLost.Store(int64(res.Lost))
 	return res, passErr
+}
+
+// retryDue reports whether a task with state st may be tried again: it
+// never was, or the back-off since its latest attempt has passed.
+func (h *Healer) retryDue(st *taskState) bool {
+	return st == nil || !h.clock.Now().Before(st.last.Add(h.retryDelay(st.attempts)))
+}
+
+// restart re-enables t and counts the outcome in res. It reports whether
+// the attempt failed and, if so, the error that ends the pass (see
+// taskFailed; nil when the next pass may retry).
+func (h *Healer) restart(ctx context.Context, t Task, reason string, res *Result, log *zap.Logger) (failed bool, passErr error) {
+	done, err := h.reenable(ctx, t, reason, log)
+	switch {
+	case err != nil:
+		res.Failed++
+		return true, h.taskFailed(err, h.tasks[t.ID], log)
+	case done:
+		res.Reenabled++
+	}
+	return false, nil
 }
 
 // split separates the UDFs a task calls into the daemon's and others.
