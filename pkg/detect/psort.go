@@ -209,18 +209,7 @@ func (buf *psortBuf) partitionLists(a []float64, i, j int, t float64) (int, int)
 		small[0] = int32(i)
 		ns = 1
 	}
-	x := i + 1
-	if vecLanes > 0 && !buf.noVec {
-		x, nb, ns = list4(a, x, j, t, big, small, nb, ns)
-	}
-	aj := a[:j]
-	for ; x < j; x++ {
-		v := aj[x]
-		big[nb] = int32(x)
-		small[ns] = int32(x)
-		nb += b2i(v >= t)
-		ns += b2i(v <= t)
-	}
+	nb, ns = buf.list(a, i+1, j, t, big, small, nb, ns)
 	if a[j] >= t {
 		big[nb] = int32(j)
 		nb++
@@ -288,7 +277,19 @@ func (buf *psortBuf) compactChunk(a []float64, lo, hi int, t float64) (nb, ns in
 	if x1 == n {
 		x1 = n - 1
 	}
-	x := x0
+	nb, ns = buf.list(a, x0, x1, t, big, small, nb, ns)
+	if hi == n {
+		big[nb] = int32(n - 1) // a[n−1] ≥ t after the swaps
+		nb++
+	}
+	return nb, ns
+}
+
+// list appends, for x ≤ p < x1 in increasing order, p to big (at nb) if
+// a[p] ≥ t and to small (at ns) if a[p] ≤ t, and returns the new nb, ns:
+// four values at a time with the vector kernels (list4), the rest one by
+// one.
+func (buf *psortBuf) list(a []float64, x, x1 int, t float64, big, small []int32, nb, ns int) (int, int) {
 	if vecLanes > 0 && !buf.noVec {
 		x, nb, ns = list4(a, x, x1, t, big, small, nb, ns)
 	}
@@ -299,10 +300,6 @@ func (buf *psortBuf) compactChunk(a []float64, lo, hi int, t float64) (nb, ns in
 		small[ns] = int32(x)
 		nb += b2i(v >= t)
 		ns += b2i(v <= t)
-	}
-	if hi == n {
-		big[nb] = int32(n - 1) // a[n−1] ≥ t after the swaps
-		nb++
 	}
 	return nb, ns
 }
