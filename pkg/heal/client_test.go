@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -409,15 +408,9 @@ func TestClient_BadAnswers(t *testing.T) {
 }
 
 func TestClient_Unreachable(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
 	cfg := DefaultConfig()
-	cfg.URL = "http://" + addr
-	_, err = newTestClient(t, cfg).Tasks(context.Background())
+	cfg.URL = "http://" + closedAddr(t)
+	_, err := newTestClient(t, cfg).Tasks(context.Background())
 	if !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), "refused") {
 		t.Fatalf("err = %v, want ErrUnreachable (connection refused)", err)
 	}

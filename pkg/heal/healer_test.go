@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"maps"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -426,14 +425,8 @@ func TestHealer_RunBacksOffAndRecovers(t *testing.T) {
 }
 
 func TestHealer_RunKapacitorUnreachable(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
 	cfg := DefaultConfig()
-	cfg.URL = "http://" + addr
+	cfg.URL = "http://" + closedAddr(t)
 	h, clk, logs := newTestHealer(t, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	clk.onAfter = func(n int) {
