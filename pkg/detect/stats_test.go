@@ -36,10 +36,16 @@ func TestStats_R(t *testing.T) {
 func TestRadix_SortPairsStable(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	var r radixSorter
-	for _, n := range []int{1, 2, 3, 10, 1000, 5000} {
+	for _, n := range []int{1, 2, 3, 10, 1000, 5000, 20000} {
 		x := make([]float64, n)
 		for i := range x {
-			switch rng.IntN(4) {
+			switch rng.IntN(6) {
+			case 4:
+				// Values that differ only in the low half of their keys,
+				// with ties: long runs for the sort's second stage.
+				x[i] = 1 + float64(rng.IntN(64))*0x1p-45
+			case 5:
+				x[i] = -3 - float64(rng.IntN(8))*0x1p-50
 			case 0:
 				x[i] = float64(rng.IntN(5)) - 2 // ties and zeros
 			case 1:
@@ -52,7 +58,7 @@ func TestRadix_SortPairsStable(t *testing.T) {
 		}
 		if n > 3 {
 			x[0], x[1] = math.Inf(1), math.Inf(-1)
-			x[2] = math.Copysign(0, -1)
+			x[2], x[3] = 0, math.Copysign(0, -1) // +0 before −0: equal keys
 		}
 		// Stable, so equal keys keep their index order.
 		keys := make([]uint64, n)
@@ -61,6 +67,11 @@ func TestRadix_SortPairsStable(t *testing.T) {
 			keys[i], idx[i] = floatKey(v), int32(i)
 		}
 		r.sortPairs(keys, idx)
+		for i, j := range idx {
+			if keys[i] != floatKey(x[j]) {
+				t.Fatalf("n=%d: key %d does not belong to index %d", n, i, j)
+			}
+		}
 		seen := make([]bool, n)
 		for _, i := range idx {
 			if seen[i] {
