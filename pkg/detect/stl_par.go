@@ -16,10 +16,11 @@ const (
 // A helper that keeps the caller waiting longer than slowHelper at the end
 // of a phase, or that finds it was not running for longer than
 // descheduled while it waited for a phase, is not used for the rest of the
-// call and the next few calls: on a busy machine a spinning helper only
-// takes CPU time from the caller. The number of calls skipped doubles, from
-// minSkip up to maxSkip, while the helper keeps failing, and returns to
-// minSkip after a call it served well.
+// call; if that happens in two calls in a row, not for the next few calls
+// either: on a busy machine a spinning helper only takes CPU time from the
+// caller. The number of calls skipped doubles, from minSkip up to maxSkip,
+// while the helper keeps failing, and returns to minSkip after a call it
+// served well.
 const (
 	slowHelper  = 200 * time.Microsecond
 	descheduled = 300 * time.Microsecond
@@ -60,6 +61,7 @@ type stlPar struct {
 	slow    bool   // the helper kept the caller waiting in this call
 	skip    int    // calls left to run without the helper
 	backoff int    // calls to skip after the next failure (0: minSkip)
+	strikes int    // calls in a row in which the helper failed
 
 	// For tests: use the helper whatever the size of the work, and (with
 	// callerIdle) let it take every item of every phase.
@@ -138,7 +140,7 @@ func (s *STL) parStart(work int) {
 func (s *STL) parEnd() {
 	p := &s.par
 	if p.on && !p.slow {
-		p.backoff = 0 // served the whole call
+		p.backoff, p.strikes = 0, 0 // served the whole call
 	}
 	p.active.Store(false)
 }
@@ -151,10 +153,17 @@ func (p *stlPar) useHelper() bool {
 	return p.on
 }
 
-// fail stops using the helper for the rest of the call and the next calls.
+// fail stops using the helper for the rest of the call and, if it failed
+// in the previous call too, for the next calls: a single stall (a VM's
+// vCPU taken away for a moment) costs only the rest of this call, while a
+// machine that stays busy still makes the helper back off.
 func (p *stlPar) fail() {
 	p.on = false
 	p.slow = true
+	p.strikes++
+	if p.strikes < 2 {
+		return
+	}
 	p.backoff = min(max(p.backoff, minSkip), maxSkip)
 	p.skip = p.backoff
 	p.backoff *= 2
