@@ -23,6 +23,8 @@ type Detector struct {
 	resid    []float64
 	sorted   []float64
 	mark     []int32 // element → 1-based step that flagged it, 0 if none
+	win      windowTask
+	detectFn func() // d.detectResidual, bound once
 
 	// Per call.
 	expected []float64 // row → expected value from the first window holding it

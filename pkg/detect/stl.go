@@ -58,6 +58,10 @@ type STL struct {
 
 	// The series of the running call.
 	y, S, T []float64
+	// then runs when the seasonal is final (decompose), seasonalDone
+	// records that it is.
+	then         func()
+	seasonalDone bool
 }
 
 // stlSettings are the parameters of §9.1 for a series of n values with
@@ -156,6 +160,15 @@ func ceilDiv10(v int) int { return (v + 9) / 10 }
 // it keeps the STL reachable. If the helper's thread is held up (a busy
 // machine), the call and the next few run without it.
 func (s *STL) Decompose(seasonal, trend, y []float64, period int) error {
+	return s.decompose(seasonal, trend, y, period, nil)
+}
+
+// decompose is Decompose; then, if not nil, runs once on the calling
+// goroutine as soon as seasonal holds its final values (it must not read
+// trend), before decompose returns nil. Meanwhile the helper, if it serves
+// the call, computes the last pass's trend fits, which the detection does
+// not need until it sets expected values.
+func (s *STL) decompose(seasonal, trend, y []float64, period int, then func()) error {
 	n := len(y)
 	if period < 2 || period >= (n+1)/2 { // n ≤ 2·period, without overflow
 		return ErrNotPeriodic
@@ -167,22 +180,41 @@ func (s *STL) Decompose(seasonal, trend, y []float64, period int) error {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			fillNaN(seasonal)
 			fillNaN(trend)
+			if then != nil {
+				then()
+			}
 			return nil
 		}
 	}
 	s.prepare(n, period)
 	s.parStart(n * (s.cfg.nt + s.cfg.nl) / 8)
 	defer s.parEnd()
-	s.S, s.T, s.y = seasonal, trend, y
-	defer func() { s.S, s.T, s.y = nil, nil, nil }()
+	s.S, s.T, s.y, s.then = seasonal, trend, y, then
+	s.seasonalDone = false
+	defer func() { s.S, s.T, s.y, s.then = nil, nil, nil, nil }()
 	if !s.passes() {
 		fillNaN(seasonal)
 		fillNaN(trend)
+		if s.then != nil {
+			s.then()
+		}
 		return nil
 	}
-	vzeroupper()
-	periodicMean(seasonal, period, s.cycv, s.cyca)
+	if !s.seasonalDone { // not finished during the last pass
+		s.finishSeasonal()
+	}
 	return nil
+}
+
+// finishSeasonal replaces the seasonal by its phase means (the last step
+// of §9.6) and runs the caller's then, if any.
+func (s *STL) finishSeasonal() {
+	vzeroupper()
+	periodicMean(s.S, s.np, s.cycv, s.cyca)
+	s.seasonalDone = true
+	if s.then != nil {
+		s.then()
+	}
 }
 
 // prepare sizes the buffers and builds the plans for n values with period

@@ -114,10 +114,10 @@ func (s *STL) passes() bool {
 			}
 		} else if s.vt.on() {
 			s.par.task.kind = taskVecTrendFits
-			s.run(s.vt.nSteps())
+			s.runTrend(pass, s.vt.nSteps())
 		} else {
 			s.par.task.kind = taskTrendFits
-			s.run(len(s.trend.fits))
+			s.runTrend(pass, len(s.trend.fits))
 		}
 		s.par.task.kind = taskTrendInterp
 		s.par.task.last = pass == 15
@@ -125,6 +125,24 @@ func (s *STL) passes() bool {
 		s.run(s.chunks(n))
 	}
 	return !s.par.nan.Load()
+}
+
+// runTrend runs the phase of n trend fits of pass. In the last pass of a
+// call with then, the seasonal is final before its trend (the trend fits
+// read y − S, not S): the caller averages it and runs then while the
+// helper computes the fits, and takes whatever fits remain afterwards.
+func (s *STL) runTrend(pass, n int) {
+	p := &s.par
+	if pass < 15 || s.then == nil || !p.useHelper() {
+		s.run(n)
+		return
+	}
+	p.open(n)
+	s.finishSeasonal()
+	if !p.callerIdle {
+		s.work(false)
+	}
+	p.close()
 }
 
 // firstSplit is PSORT's first split prepared while the residuals are

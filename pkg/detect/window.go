@@ -41,38 +41,23 @@ func (d *Detector) window(times []int64, values []float64, np int, k, alpha floa
 
 	d.seasonal = resize(d.seasonal, n)
 	d.trend = resize(d.trend, n)
-	if err := d.stl.Decompose(d.seasonal, d.trend, d.y, np); err != nil {
+	d.win = windowTask{rows: rows, times: times, k: k, alpha: alpha, dir: dir, m: m}
+	if d.detectFn == nil {
+		d.detectFn = d.detectResidual // bound once: a method value allocates
+	}
+	// The ESD runs as soon as the seasonal is final, while the STL helper
+	// computes the last trend fits.
+	if err := d.stl.decompose(d.seasonal, d.trend, d.y, np, d.detectFn); err != nil {
 		return err
 	}
-
-	d.sorted = resize(d.sorted, n)
-	copy(d.sorted, d.y)
-	med := medianSelect(d.sorted)
-
-	d.resid = resize(d.resid, n)
 	for i, r := range rows {
-		s, t := d.seasonal[i], d.trend[i]
-		d.resid[i] = (d.y[i] - s) - med
 		if !d.hasExp[r] {
 			d.hasExp[r] = true
-			d.expected[r] = math.Trunc(t + s)
+			d.expected[r] = math.Trunc(d.trend[i] + d.seasonal[i])
 		}
 	}
-
-	K := int(float64(m) * k)
-	if K == 0 {
-		return &ObservationsError{Count: m}
-	}
-
-	var ts []int64
-	if times != nil {
-		d.yt = resize(d.yt, n)
-		for i, r := range rows {
-			d.yt[i] = times[r]
-		}
-		ts = d.yt
-	}
-	res, err := d.esd.run(d.resid, ts, K, alpha, dir)
+	res, err := d.win.res, d.win.err
+	d.win = windowTask{} // keep no reference to the caller's times
 	if err != nil {
 		return err
 	}
@@ -195,3 +180,44 @@ func filterThreshold(found []Anomaly, thresh float64, dropAll bool) []Anomaly {
 // errLengths is R's tapply() error for Vec thresholds on a longterm window
 // shorter than longterm_period.
 var errLengths = errors.New("arguments must have same length")
+
+// windowTask is what detectResidual needs of the window being detected, and
+// what it found.
+type windowTask struct {
+	rows     []int32 // the rows detected (leading and trailing NaN dropped)
+	times    []int64
+	k, alpha float64
+	dir      Direction
+	m        int // rows in the window, missing values included
+	res      esdResult
+	err      error
+}
+
+// detectResidual computes the residuals of the window in d.rows from the
+// final seasonal and runs the ESD on them (d.win holds its parameters and
+// gets its result). It does not read the trend.
+func (d *Detector) detectResidual() {
+	w := &d.win
+	n := len(d.y)
+	d.sorted = resize(d.sorted, n)
+	copy(d.sorted, d.y)
+	med := medianSelect(d.sorted)
+	d.resid = resize(d.resid, n)
+	for i, y := range d.y {
+		d.resid[i] = (y - d.seasonal[i]) - med
+	}
+	K := int(float64(w.m) * w.k)
+	if K == 0 {
+		w.err = &ObservationsError{Count: w.m}
+		return
+	}
+	var ts []int64
+	if w.times != nil {
+		d.yt = resize(d.yt, n)
+		for i, r := range w.rows {
+			d.yt[i] = w.times[r]
+		}
+		ts = d.yt
+	}
+	w.res, w.err = d.esd.run(d.resid, ts, K, w.alpha, w.dir)
+}
