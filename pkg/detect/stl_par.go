@@ -14,9 +14,11 @@ const (
 )
 
 // A helper that keeps the caller waiting longer than slowHelper at the end
-// of a phase, or that finds it was not running for longer than
-// descheduled while it waited for a phase, is not used for the rest of the
-// call; if that happens in two calls in a row, not for the next few calls
+// of maxStalls phases of a call (one such stall is a VM's vCPU taken away
+// for a moment, and the helper is worth keeping), or that finds it was not
+// running for longer than descheduled while it waited for a phase, is not
+// used for the rest of the call; if that happens in two calls in a row,
+// not for the next few calls
 // either: on a busy machine a spinning helper only takes CPU time from the
 // caller. The number of calls skipped doubles, from minSkip up to maxSkip,
 // while the helper keeps failing, and returns to minSkip after a call it
@@ -26,6 +28,7 @@ const (
 	descheduled = 300 * time.Microsecond
 	minSkip     = 2
 	maxSkip     = 64
+	maxStalls   = 2 // phases per call the helper may hold up before it fails
 )
 
 // The parallel parts of a decomposition (the fits of a smoother, the
@@ -62,6 +65,7 @@ type stlPar struct {
 	skip    int    // calls left to run without the helper
 	backoff int    // calls to skip after the next failure (0: minSkip)
 	strikes int    // calls in a row in which the helper failed
+	stalls  int    // phases of this call the helper held up
 
 	// For tests: use the helper whatever the size of the work, and (with
 	// callerIdle) let it take every item of every phase.
@@ -110,7 +114,7 @@ type parTask struct {
 // another P may run it.
 func (s *STL) parStart(work int) {
 	p := &s.par
-	p.slow = false
+	p.slow, p.stalls = false, 0
 	p.on = (work >= 1<<18 || p.forceHelper) && runtime.GOMAXPROCS(0) > 1
 	if p.skip > 0 {
 		p.skip--
@@ -191,6 +195,7 @@ func (p *stlPar) close() {
 		return
 	}
 	var t0 time.Time
+	stalled := false
 	for spins := 0; p.state.Load() != p.phase<<2|phaseDone; spins++ {
 		// The helper finishes the items it holds.
 		if spins < 64 {
@@ -198,18 +203,21 @@ func (p *stlPar) close() {
 		}
 		if t0.IsZero() {
 			t0 = time.Now()
-		} else if !p.slow && !p.callerIdle && time.Since(t0) > slowHelper {
-			p.slow = true
+		} else if !stalled && !p.callerIdle && time.Since(t0) > slowHelper {
+			stalled = true
 		}
-		if p.slow {
+		if stalled {
 			// Leave the CPU to the helper's thread.
 			time.Sleep(20 * time.Microsecond)
 		} else {
 			runtime.Gosched()
 		}
 	}
-	if p.slow && p.on {
-		p.fail()
+	if stalled && p.on {
+		p.stalls++
+		if p.stalls >= maxStalls {
+			p.fail()
+		}
 	}
 }
 
