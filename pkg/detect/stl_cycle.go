@@ -205,7 +205,7 @@ func estRows(out, tot, kern, d, rho []float64, np, p0 int, vec bool) {
 // soon as its input is ready, so that they overlap. If progress is not nil,
 // it is set to the number of final values at the front of l0 every
 // maProgressStep values, so that another goroutine can use them early.
-func movingAverages(a, b, l0, c []float64, np int, progress *atomic.Int64) {
+func movingAverages(a, b, l0, c []float64, np int, progress *atomic.Int64, vec bool) {
 	n := len(l0)
 	fk := float64(np)
 	// a[0]; b's first sum starts with a[0].
@@ -241,7 +241,14 @@ func movingAverages(a, b, l0, c []float64, np int, progress *atomic.Int64) {
 	aT := a[np+2 : n+np+1]
 	bU := b[3 : n+2]
 	l0V := l0[1:n]
-	for lo := 0; lo < len(cOld); lo += maProgressStep {
+	start := 0
+	if vec {
+		start, s1, s2, s3 = maSteady2(fk, s1, s2, s3, cOld, cNew, aOld, bOld, aT, bU, l0V, progress)
+		if progress != nil && start > 0 {
+			progress.Store(int64(1 + start))
+		}
+	}
+	for lo := start; lo < len(cOld); lo += maProgressStep {
 		hi := min(lo+maProgressStep, len(cOld))
 		cO, cN, aO, bO := cOld[lo:hi], cNew[lo:hi], aOld[lo:hi], bOld[lo:hi]
 		aW, bW, lW := aT[lo:hi], bU[lo:hi], l0V[lo:hi]

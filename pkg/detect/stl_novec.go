@@ -2,6 +2,8 @@
 
 package detect
 
+import "sync/atomic"
+
 // Without GOEXPERIMENT=simd (or off amd64) there are no vector kernels:
 // the scalar code computes everything (stl_vec.go describes the vector
 // path, which gives the same bits). These stand-ins are never called with
@@ -34,6 +36,9 @@ func line4(dst []float64, y0, delta float64, k0 int) int         { return 0 }
 func estTot4(t, r []float64, K float64) int                      { return 0 }
 func estOut4(o, r, t, u []float64, K float64) int                { return 0 }
 func axpy4(dst, x, delta []float64, f float64) int               { return 0 }
+func maSteady2(fk, s1, s2, s3 float64, cO, cN, aO, bO, aW, bW, lW []float64, progress *atomic.Int64) (int, float64, float64, float64) {
+	return 0, s1, s2, s3
+}
 func list4(a []float64, x, x1 int, t float64, big, small []int32, nb, ns int) (int, int, int) {
 	return x, nb, ns
 }

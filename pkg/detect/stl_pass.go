@@ -57,14 +57,14 @@ func (s *STL) passes() bool {
 			p.task.swap = true
 			p.progress.Store(0)
 			p.open(p.task.nfill + s.vls.lineItems())
-			movingAverages(s.ma[:n+np+1], s.mb[:n+2], s.l0[:n], c, np, &p.progress)
+			movingAverages(s.ma[:n+np+1], s.mb[:n+2], s.l0[:n], c, np, &p.progress, s.vec)
 			if !p.callerIdle {
 				s.work(false)
 			}
 			p.close()
 			p.task.swap = false
 		case s.vl.on():
-			movingAverages(s.ma[:n+np+1], s.mb[:n+2], s.l0[:n], c, np, nil)
+			movingAverages(s.ma[:n+np+1], s.mb[:n+2], s.l0[:n], c, np, nil, s.vec)
 			s.par.task.plan, s.par.task.ys, s.par.task.in = &s.low, s.l[:n], s.l0[:n]
 			s.fillRows(&s.vl, s.l0[:n], nil)
 			p.task.kind, p.task.vec = taskDotFits, &s.vl
@@ -75,7 +75,7 @@ func (s *STL) passes() bool {
 			p.task.swap, p.task.stream = true, true
 			p.progress.Store(0)
 			p.open((len(s.low.fits) + 3) / 4)
-			movingAverages(s.ma[:n+np+1], s.mb[:n+2], s.l0[:n], c, np, &p.progress)
+			movingAverages(s.ma[:n+np+1], s.mb[:n+2], s.l0[:n], c, np, &p.progress, s.vec)
 			if !p.callerIdle {
 				s.work(false)
 			}
@@ -84,7 +84,7 @@ func (s *STL) passes() bool {
 		default:
 			s.par.task.plan, s.par.task.ys, s.par.task.in = &s.low, s.l[:n], s.l0[:n]
 			p.task.kind, p.task.vec = taskDotFits, nil
-			movingAverages(s.ma[:n+np+1], s.mb[:n+2], s.l0[:n], c, np, nil)
+			movingAverages(s.ma[:n+np+1], s.mb[:n+2], s.l0[:n], c, np, nil, s.vec)
 			s.run((len(s.low.fits) + 3) / 4)
 		}
 		// Step 4 with the interpolation of L: S = C[np+i] − L, then

@@ -5,6 +5,7 @@ package detect
 import (
 	"math/bits"
 	"simd/archsimd"
+	"sync/atomic"
 )
 
 // Element-wise steps of STL with four values a vector. Each processes the
@@ -194,4 +195,78 @@ func list4(a []float64, x, x1 int, t float64, big, small []int32, nb, ns int) (i
 	}
 	vzeroupper()
 	return x, nb, ns
+}
+
+// maSteady2 runs the steady state of movingAverages (see there) over whole
+// blocks of four values, with the divisions taken out of the loop's serial
+// part: three scalar divisions a value (by np, np and 3) kept the divider
+// busier than the three chains of additions. The running sums of a block
+// are stored first, as they are, and divided in place, two values an
+// instruction, while the next block's sums run; each chain lags the one it
+// reads by a block, so it only reads divided values. The sums and the
+// quotients are the scalar code's, in its order. It uses only 128-bit
+// vectors, which leave the scalar code around them free of the penalty of
+// dirty upper register halves. It returns the number of values it
+// completed and the three sums after them.
+func maSteady2(fk, s1, s2, s3 float64, cO, cN, aO, bO, aW, bW, lW []float64, progress *atomic.Int64) (int, float64, float64, float64) {
+	nb := len(cO) / 4
+	if nb < 3 {
+		return 0, s1, s2, s3
+	}
+	m := 4 * nb
+	cO, cN, aO, bO, aW, bW, lW = cO[:m], cN[:m], aO[:m], bO[:m], aW[:m], bW[:m], lW[:m]
+	vzeroupper()
+	vk := archsimd.BroadcastFloat64x2(fk)
+	v3 := archsimd.BroadcastFloat64x2(3)
+	next := maProgressStep
+	for i := 0; i < m; i += 4 {
+		// a: the block at i.
+		for q := i; q < i+4; q++ {
+			s1 = s1 - cO[q] + cN[q]
+			aW[q] = s1
+		}
+		// b: the block before, whose a values are divided.
+		if j := i - 4; j >= 0 {
+			for q := j; q < j+4; q++ {
+				s2 = s2 - aO[q] + aW[q]
+				bW[q] = s2
+			}
+		}
+		// l0: two blocks before.
+		if j := i - 8; j >= 0 {
+			for q := j; q < j+4; q++ {
+				s3 = s3 - bO[q] + bW[q]
+				lW[q] = s3
+			}
+		}
+		div2(aW, i, vk)
+		if j := i - 4; j >= 0 {
+			div2(bW, j, vk)
+		}
+		if j := i - 8; j >= 0 {
+			div2(lW, j, v3)
+			if progress != nil && j+4 >= next {
+				progress.Store(int64(1 + j + 4)) // l0[0..j+4] are final
+				next += maProgressStep
+			}
+		}
+	}
+	// Drain: b of the last block, l0 of the last two.
+	for q := m - 4; q < m; q++ {
+		s2 = s2 - aO[q] + aW[q]
+		bW[q] = s2 / fk
+	}
+	for q := m - 8; q < m; q++ {
+		s3 = s3 - bO[q] + bW[q]
+		lW[q] = s3 / 3
+	}
+	return m, s1, s2, s3
+}
+
+// div2 divides x[i..i+3] by d, two values at a time.
+func div2(x []float64, i int, d archsimd.Float64x2) {
+	p := (*[4]float64)(x[i : i+4])
+	lo, hi := (*[2]float64)(p[:2]), (*[2]float64)(p[2:])
+	archsimd.LoadFloat64x2(lo).Div(d).Store(lo)
+	archsimd.LoadFloat64x2(hi).Div(d).Store(hi)
 }
