@@ -201,13 +201,13 @@ func list4(a []float64, x, x1 int, t float64, big, small []int32, nb, ns int) (i
 // blocks of four values, with the divisions taken out of the loop's serial
 // part: three scalar divisions a value (by np, np and 3) kept the divider
 // busier than the three chains of additions. The running sums of a block
-// are stored first, as they are, and divided in place, two values an
-// instruction, while the next block's sums run; each chain lags the one it
-// reads by a block, so it only reads divided values. The sums and the
-// quotients are the scalar code's, in its order. It uses only 128-bit
-// vectors, which leave the scalar code around them free of the penalty of
-// dirty upper register halves. It returns the number of values it
-// completed and the three sums after them.
+// are gathered into 128-bit vectors and divided two at a time while the
+// next block's sums run; each chain works a block behind the one it reads,
+// so that it reads quotients already divided, and the three chains run
+// side by side. The sums and the quotients are the scalar code's, in its
+// order. Only 128-bit vectors are used, which leave the scalar code around
+// them free of the penalty of dirty upper register halves. It returns the
+// number of values it completed and the three sums after them.
 func maSteady2(fk, s1, s2, s3 float64, cO, cN, aO, bO, aW, bW, lW []float64, progress *atomic.Int64) (int, float64, float64, float64) {
 	nb := len(cO) / 4
 	if nb < 3 {
@@ -221,32 +221,36 @@ func maSteady2(fk, s1, s2, s3 float64, cO, cN, aO, bO, aW, bW, lW []float64, pro
 	next := maProgressStep
 	for i := 0; i < m; i += 4 {
 		// a: the block at i.
-		for q := i; q < i+4; q++ {
-			s1 = s1 - cO[q] + cN[q]
-			aW[q] = s1
-		}
+		a0 := s1 - cO[i] + cN[i]
+		a1 := a0 - cO[i+1] + cN[i+1]
+		a2 := a1 - cO[i+2] + cN[i+2]
+		s1 = a2 - cO[i+3] + cN[i+3]
 		// b: the block before, whose a values are divided.
-		if j := i - 4; j >= 0 {
-			for q := j; q < j+4; q++ {
-				s2 = s2 - aO[q] + aW[q]
-				bW[q] = s2
-			}
+		j := i - 4
+		var b0, b1, b2 float64
+		if j >= 0 {
+			b0 = s2 - aO[j] + aW[j]
+			b1 = b0 - aO[j+1] + aW[j+1]
+			b2 = b1 - aO[j+2] + aW[j+2]
+			s2 = b2 - aO[j+3] + aW[j+3]
 		}
 		// l0: two blocks before.
-		if j := i - 8; j >= 0 {
-			for q := j; q < j+4; q++ {
-				s3 = s3 - bO[q] + bW[q]
-				lW[q] = s3
-			}
+		k := i - 8
+		var l0, l1, l2 float64
+		if k >= 0 {
+			l0 = s3 - bO[k] + bW[k]
+			l1 = l0 - bO[k+1] + bW[k+1]
+			l2 = l1 - bO[k+2] + bW[k+2]
+			s3 = l2 - bO[k+3] + bW[k+3]
 		}
-		div2(aW, i, vk)
-		if j := i - 4; j >= 0 {
-			div2(bW, j, vk)
+		quot4(aW, i, a0, a1, a2, s1, vk)
+		if j >= 0 {
+			quot4(bW, j, b0, b1, b2, s2, vk)
 		}
-		if j := i - 8; j >= 0 {
-			div2(lW, j, v3)
-			if progress != nil && j+4 >= next {
-				progress.Store(int64(1 + j + 4)) // l0[0..j+4] are final
+		if k >= 0 {
+			quot4(lW, k, l0, l1, l2, s3, v3)
+			if progress != nil && k+4 >= next {
+				progress.Store(int64(1 + k + 4)) // l0[0..k+4] are final
 				next += maProgressStep
 			}
 		}
@@ -263,10 +267,10 @@ func maSteady2(fk, s1, s2, s3 float64, cO, cN, aO, bO, aW, bW, lW []float64, pro
 	return m, s1, s2, s3
 }
 
-// div2 divides x[i..i+3] by d, two values at a time.
-func div2(x []float64, i int, d archsimd.Float64x2) {
+// quot4 stores x0/d … x3/d at x[i..i+3], two quotients an instruction.
+func quot4(x []float64, i int, x0, x1, x2, x3 float64, d archsimd.Float64x2) {
 	p := (*[4]float64)(x[i : i+4])
-	lo, hi := (*[2]float64)(p[:2]), (*[2]float64)(p[2:])
-	archsimd.LoadFloat64x2(lo).Div(d).Store(lo)
-	archsimd.LoadFloat64x2(hi).Div(d).Store(hi)
+	var z archsimd.Float64x2
+	z.SetElem(0, x0).SetElem(1, x1).Div(d).Store((*[2]float64)(p[:2]))
+	z.SetElem(0, x2).SetElem(1, x3).Div(d).Store((*[2]float64)(p[2:]))
 }
