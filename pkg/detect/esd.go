@@ -67,6 +67,10 @@ func (e *esd) run(r []float64, ts []int64, k int, alpha float64, dir Direction) 
 		}
 		return esdResult{}, nil
 	}
+	// Scalar code from here on: clear the vector registers' upper halves,
+	// which the vector kernels, or a preemption in GOEXPERIMENT=simd
+	// builds, may have left dirty (stl_vec.go, vzeroupper).
+	vzeroupper()
 	e.prepare(r, ts)
 
 	head, tail := int32(0), int32(n-1)
