@@ -153,6 +153,21 @@ func fillRegion(dst, src []float64, base *[4]int, r0, r1 int, pad float64) {
 	}
 }
 
+// lanesOf8[m] lists the set bits of the 8-bit mask m in increasing order,
+// padded with zeros: list4's blocks of eight values.
+var lanesOf8 = func() (t [256][8]int32) {
+	for m := range t {
+		k := 0
+		for l := int32(0); l < 8; l++ {
+			if m>>l&1 != 0 {
+				t[m][k] = l
+				k++
+			}
+		}
+	}
+	return t
+}()
+
 // lanesOf[m] lists the set bits of the 4-bit mask m in increasing order,
 // padded with zeros: the offsets list4 stores for a block of four values.
 var lanesOf = func() (t [16][4]int32) {
@@ -179,10 +194,22 @@ var lanesOf = func() (t [16][4]int32) {
 // new nb, ns; the caller's scalar loop does the rest.
 func list4(a []float64, x, x1 int, t float64, big, small []int32, nb, ns int) (int, int, int) {
 	// Each position adds at most one entry to each list, so the lists
-	// have room for four more while x stays below end.
+	// have room for eight (four) more while x stays below end8 (end).
 	end := min(x1, x+len(big)-nb, x+len(small)-ns) - 4
 	a = a[:max(end+4, x)]
 	tv := archsimd.BroadcastFloat64x4(t)
+	// Blocks of eight: one table load, add and store per list for two
+	// vectors of values, which halves the loop's work per value.
+	for end8 := end - 4; x <= end8; x += 8 {
+		v0, v1 := load4(a, x), load4(a, x+4)
+		mb := v0.GreaterEqual(tv).ToBits()&15 | (v1.GreaterEqual(tv).ToBits()&15)<<4
+		ms := v0.LessEqual(tv).ToBits()&15 | (v1.LessEqual(tv).ToBits()&15)<<4
+		xv := archsimd.BroadcastInt32x8(int32(x))
+		archsimd.LoadInt32x8(&lanesOf8[mb]).Add(xv).Store((*[8]int32)(big[nb : nb+8]))
+		archsimd.LoadInt32x8(&lanesOf8[ms]).Add(xv).Store((*[8]int32)(small[ns : ns+8]))
+		nb += bits.OnesCount8(mb)
+		ns += bits.OnesCount8(ms)
+	}
 	for ; x <= end; x += 4 {
 		v := load4(a, x)
 		mb := v.GreaterEqual(tv).ToBits() & 15
