@@ -23,7 +23,7 @@ const (
 	radixBuckets = 1 << radixBits
 	radixPasses  = 32 / radixBits // over the upper half of the key
 	// runSortMin is the run length from which runs of equal upper halves
-	// are sorted by slices.SortFunc rather than by insertion.
+	// are sorted by slices.SortStableFunc rather than by insertion.
 	runSortMin = 24
 )
 
@@ -45,11 +45,10 @@ type radixSorter struct {
 	run   []runPair
 }
 
-// runPair is a pair of a long run, sorted by key then position.
+// runPair is a pair of a long run, sorted stably by key.
 type runPair struct {
-	k   uint64
-	pos uint32
-	i   int32
+	k uint64
+	i int32
 }
 
 // sortPairs sorts keys ascending and applies the same permutation to idx,
@@ -109,7 +108,7 @@ func (r *radixSorter) sortPairs(keys []uint64, idx []int32) {
 			e++
 		}
 		if e-s > 1 {
-			r.sortRun(tk[s:e], ti[s:e], src[s:e])
+			r.sortRun(tk[s:e], ti[s:e])
 		}
 		s = e
 	}
@@ -117,9 +116,8 @@ func (r *radixSorter) sortPairs(keys []uint64, idx []int32) {
 	copy(idx, ti)
 }
 
-// sortRun sorts a run of pairs, now in position order, by key, stably;
-// pos holds their packed positions (low halves).
-func (r *radixSorter) sortRun(k []uint64, idx []int32, pos []uint64) {
+// sortRun sorts a run of pairs, now in position order, by key, stably.
+func (r *radixSorter) sortRun(k []uint64, idx []int32) {
 	if len(k) < runSortMin {
 		for p := 1; p < len(k); p++ {
 			kv, iv := k[p], idx[p]
@@ -135,14 +133,9 @@ func (r *radixSorter) sortRun(k []uint64, idx []int32, pos []uint64) {
 	run := resize(r.run, len(k))
 	r.run = run
 	for p := range run {
-		run[p] = runPair{k: k[p], pos: uint32(pos[p]), i: idx[p]}
+		run[p] = runPair{k: k[p], i: idx[p]}
 	}
-	slices.SortFunc(run, func(x, y runPair) int {
-		if c := cmp.Compare(x.k, y.k); c != 0 {
-			return c
-		}
-		return cmp.Compare(x.pos, y.pos)
-	})
+	slices.SortStableFunc(run, func(x, y runPair) int { return cmp.Compare(x.k, y.k) })
 	for p, v := range run {
 		k[p], idx[p] = v.k, v.i
 	}

@@ -154,26 +154,12 @@ func fillRegion(dst, src []float64, base *[4]int, r0, r1 int, pad float64) {
 }
 
 // lanesOf8[m] lists the set bits of the 8-bit mask m in increasing order,
-// padded with zeros: list4's blocks of eight values.
+// padded with zeros: the offsets list4 stores for a block of eight values,
+// and (the first four entries, m < 16) for a block of four.
 var lanesOf8 = func() (t [256][8]int32) {
 	for m := range t {
 		k := 0
 		for l := int32(0); l < 8; l++ {
-			if m>>l&1 != 0 {
-				t[m][k] = l
-				k++
-			}
-		}
-	}
-	return t
-}()
-
-// lanesOf[m] lists the set bits of the 4-bit mask m in increasing order,
-// padded with zeros: the offsets list4 stores for a block of four values.
-var lanesOf = func() (t [16][4]int32) {
-	for m := range t {
-		k := 0
-		for l := int32(0); l < 4; l++ {
 			if m>>l&1 != 0 {
 				t[m][k] = l
 				k++
@@ -215,8 +201,8 @@ func list4(a []float64, x, x1 int, t float64, big, small []int32, nb, ns int) (i
 		mb := v.GreaterEqual(tv).ToBits() & 15
 		ms := v.LessEqual(tv).ToBits() & 15
 		xv := archsimd.BroadcastInt32x4(int32(x))
-		archsimd.LoadInt32x4(&lanesOf[mb]).Add(xv).Store((*[4]int32)(big[nb : nb+4]))
-		archsimd.LoadInt32x4(&lanesOf[ms]).Add(xv).Store((*[4]int32)(small[ns : ns+4]))
+		archsimd.LoadInt32x4((*[4]int32)(lanesOf8[mb][:4])).Add(xv).Store((*[4]int32)(big[nb : nb+4]))
+		archsimd.LoadInt32x4((*[4]int32)(lanesOf8[ms][:4])).Add(xv).Store((*[4]int32)(small[ns : ns+4]))
 		nb += bits.OnesCount8(mb)
 		ns += bits.OnesCount8(ms)
 	}
