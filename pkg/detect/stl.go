@@ -178,12 +178,7 @@ func (s *STL) decompose(seasonal, trend, y []float64, period int, then func()) e
 	}
 	for _, v := range y {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			fillNaN(seasonal)
-			fillNaN(trend)
-			if then != nil {
-				then()
-			}
-			return nil
+			return nanResult(seasonal, trend, then)
 		}
 	}
 	s.prepare(n, period)
@@ -193,15 +188,21 @@ func (s *STL) decompose(seasonal, trend, y []float64, period int, then func()) e
 	s.seasonalDone = false
 	defer func() { s.S, s.T, s.y, s.then = nil, nil, nil, nil }()
 	if !s.passes() {
-		fillNaN(seasonal)
-		fillNaN(trend)
-		if s.then != nil {
-			s.then()
-		}
-		return nil
+		return nanResult(seasonal, trend, then)
 	}
 	if !s.seasonalDone { // not finished during the last pass
 		s.finishSeasonal()
+	}
+	return nil
+}
+
+// nanResult is decompose's answer where the fit cannot be computed: NaN
+// everywhere, then then.
+func nanResult(seasonal, trend []float64, then func()) error {
+	fillNaN(seasonal)
+	fillNaN(trend)
+	if then != nil {
+		then()
 	}
 	return nil
 }

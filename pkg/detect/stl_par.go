@@ -259,15 +259,26 @@ func (p *stlPar) take(helper bool) int {
 
 // run opens a phase of n items, works on it and closes it. Without a
 // helper it runs the items in order without the atomic bookkeeping.
-func (s *STL) run(n int) {
+func (s *STL) run(n int) { s.runAfter(n, nil) }
+
+// runAfter is run with first, if not nil, run on the caller before it
+// takes items: once the phase is open, so that the helper starts on the
+// items meanwhile.
+func (s *STL) runAfter(n int, first func()) {
 	p := &s.par
 	if !p.useHelper() {
+		if first != nil {
+			first()
+		}
 		p.task.n = n
 		p.items.Store(uint64(n))
 		s.work(false)
 		return
 	}
 	p.open(n)
+	if first != nil {
+		first()
+	}
 	if !p.callerIdle {
 		s.work(false)
 	}

@@ -3,13 +3,14 @@ package detect
 import (
 	"math"
 	"runtime"
+	"sync/atomic"
 )
 
 // passes runs the 16 passes of §9.6–§9.7 on s.y, leaving the seasonal
 // (before averaging) and trend in s.S and s.T. It reports false if the fit
 // overflowed into NaN.
 func (s *STL) passes() bool {
-	n, np := s.n, s.np
+	n := s.n
 	s.par.nan.Store(false)
 	rho := s.rho[:n]
 	for i := range rho {
@@ -41,7 +42,6 @@ func (s *STL) passes() bool {
 		// Step 3: L = low-pass of C: moving averages, then SMOOTH. The
 		// moving averages are one serial chain; meanwhile the helper
 		// starts on the fits whose windows are complete.
-		c := s.c[:n+2*np]
 		rhoFilled := false
 		switch p := &s.par; {
 		case s.vl.on() && s.vls.on() && p.useHelper():
@@ -56,15 +56,10 @@ func (s *STL) passes() bool {
 			}
 			p.task.swap = true
 			p.progress.Store(0)
-			p.open(p.task.nfill + s.vls.lineItems())
-			movingAverages(s.ma[:n+np+1], s.mb[:n+2], s.l0[:n], c, np, &p.progress, s.vec)
-			if !p.callerIdle {
-				s.work(false)
-			}
-			p.close()
+			s.runAfter(p.task.nfill+s.vls.lineItems(), func() { s.lowMovingAverages(&p.progress) })
 			p.task.swap = false
 		case s.vl.on():
-			movingAverages(s.ma[:n+np+1], s.mb[:n+2], s.l0[:n], c, np, nil, s.vec)
+			s.lowMovingAverages(nil)
 			s.par.task.plan, s.par.task.ys, s.par.task.in = &s.low, s.l[:n], s.l0[:n]
 			s.fillRows(&s.vl, s.l0[:n], nil)
 			p.task.kind, p.task.vec = taskDotFits, &s.vl
@@ -74,17 +69,12 @@ func (s *STL) passes() bool {
 			p.task.kind, p.task.vec = taskDotFits, nil
 			p.task.swap, p.task.stream = true, true
 			p.progress.Store(0)
-			p.open((len(s.low.fits) + 3) / 4)
-			movingAverages(s.ma[:n+np+1], s.mb[:n+2], s.l0[:n], c, np, &p.progress, s.vec)
-			if !p.callerIdle {
-				s.work(false)
-			}
-			p.close()
+			s.runAfter((len(s.low.fits)+3)/4, func() { s.lowMovingAverages(&p.progress) })
 			p.task.swap, p.task.stream = false, false
 		default:
 			s.par.task.plan, s.par.task.ys, s.par.task.in = &s.low, s.l[:n], s.l0[:n]
 			p.task.kind, p.task.vec = taskDotFits, nil
-			movingAverages(s.ma[:n+np+1], s.mb[:n+2], s.l0[:n], c, np, nil, s.vec)
+			s.lowMovingAverages(nil)
 			s.run((len(s.low.fits) + 3) / 4)
 		}
 		// Step 4 with the interpolation of L: S = C[np+i] − L, then
@@ -132,17 +122,18 @@ func (s *STL) passes() bool {
 // read y − S, not S): the caller averages it and runs then while the
 // helper computes the fits, and takes whatever fits remain afterwards.
 func (s *STL) runTrend(pass, n int) {
-	p := &s.par
-	if pass < 15 || s.then == nil || !p.useHelper() {
+	if pass < 15 || s.then == nil || !s.par.useHelper() {
 		s.run(n)
 		return
 	}
-	p.open(n)
-	s.finishSeasonal()
-	if !p.callerIdle {
-		s.work(false)
-	}
-	p.close()
+	s.runAfter(n, s.finishSeasonal)
+}
+
+// lowMovingAverages runs the moving averages of the low-pass step on C
+// into l0 (movingAverages), reporting to progress if not nil.
+func (s *STL) lowMovingAverages(progress *atomic.Int64) {
+	n, np := s.n, s.np
+	movingAverages(s.ma[:n+np+1], s.mb[:n+2], s.l0[:n], s.c[:n+2*np], np, progress, s.vec)
 }
 
 // firstSplit is PSORT's first split prepared while the residuals are

@@ -193,8 +193,8 @@ type windowTask struct {
 	err      error
 }
 
-// detectResidual computes the residuals of the window in d.rows from the
-// final seasonal and runs the ESD on them (d.win holds its parameters and
+// detectResidual computes the residuals of the window (d.y, rows w.rows)
+// from the final seasonal and runs the ESD on them (d.win holds its parameters and
 // gets its result). It does not read the trend.
 func (d *Detector) detectResidual() {
 	w := &d.win
