@@ -18,11 +18,10 @@ const (
 // for a moment, and the helper is worth keeping), or that finds it was not
 // running for longer than descheduled while it waited for a phase, is not
 // used for the rest of the call; if that happens in two calls in a row,
-// not for the next few calls
-// either: on a busy machine a spinning helper only takes CPU time from the
-// caller. The number of calls skipped doubles, from minSkip up to maxSkip,
-// while the helper keeps failing, and returns to minSkip after a call it
-// served well.
+// not for the next few calls either: on a busy machine a spinning helper
+// only takes CPU time from the caller. The number of calls skipped
+// doubles, from minSkip up to maxSkip, while the helper keeps failing, and
+// returns to minSkip after a call it served well.
 const (
 	slowHelper  = 200 * time.Microsecond
 	descheduled = 300 * time.Microsecond
