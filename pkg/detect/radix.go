@@ -38,7 +38,7 @@ func floatKey(f float64) uint64 {
 
 // radixSorter holds the histograms and buffers of the sort.
 type radixSorter struct {
-	count [radixPasses][radixBuckets]int32
+	count [2][radixPasses][radixBuckets]int32
 	a, t  []uint64 // packed upper half and position, ping-pong
 	tmpK  []uint64
 	tmpI  []int32
@@ -61,34 +61,63 @@ func (r *radixSorter) sortPairs(keys []uint64, idx []int32) {
 	r.a = resize(r.a, n)
 	r.t = resize(r.t, n)
 	a := r.a[:n]
-	r.count = [radixPasses][radixBuckets]int32{}
-	c := &r.count
-	for i, k := range keys {
-		h := k >> 32
+	// Residuals' digits are far from uniform (the upper digits hold the
+	// exponent): a counter or an offset bumped for consecutive pairs is a
+	// chain through memory. Counting alternates between two tables and the
+	// scatter runs from both ends, so that two chains overlap.
+	r.count = [2][radixPasses][radixBuckets]int32{}
+	c0, c1 := &r.count[0], &r.count[1]
+	i := 0
+	for ; i+1 < n; i += 2 {
+		h, g := keys[i]>>32, keys[i+1]>>32
+		a[i], a[i+1] = h<<32|uint64(i), g<<32|uint64(i+1)
+		c0[0][h&0xff]++
+		c1[0][g&0xff]++
+		c0[1][h>>8&0xff]++
+		c1[1][g>>8&0xff]++
+		c0[2][h>>16&0xff]++
+		c1[2][g>>16&0xff]++
+		c0[3][h>>24]++
+		c1[3][g>>24]++
+	}
+	if i < n {
+		h := keys[i] >> 32
 		a[i] = h<<32 | uint64(i)
-		c[0][h&0xff]++
-		c[1][h>>8&0xff]++
-		c[2][h>>16&0xff]++
-		c[3][h>>24]++
+		c0[0][h&0xff]++
+		c0[1][h>>8&0xff]++
+		c0[2][h>>16&0xff]++
+		c0[3][h>>24]++
 	}
 	src, dst := a, r.t[:n]
 	for p := range radixPasses {
 		shift := 32 + p*radixBits
-		off := &c[p]
-		if off[src[0]>>shift&0xff] == int32(n) {
+		lo, hi := &c0[p], &c1[p] // become each bucket's first and end offsets
+		if d := src[0] >> shift & 0xff; lo[d]+hi[d] == int32(n) {
 			continue // every key has this digit
 		}
 		var sum int32
-		for d := range off {
-			v := off[d]
-			off[d] = sum
+		for d := range lo {
+			v := lo[d] + hi[d]
+			lo[d] = sum
 			sum += v
+			hi[d] = sum
 		}
-		for _, v := range src {
-			d := v >> shift & 0xff
-			o := off[d]
+		// The front half fills each bucket forward from its start, the
+		// back half backward from its end, so the order stays stable.
+		f, b := 0, n-1
+		for ; f < b; f, b = f+1, b-1 {
+			v, w := src[f], src[b]
+			d, e := v>>shift&0xff, w>>shift&0xff
+			o := lo[d]
 			dst[o] = v
-			off[d] = o + 1
+			lo[d] = o + 1
+			q := hi[e] - 1
+			dst[q] = w
+			hi[e] = q
+		}
+		if f == b {
+			v := src[f]
+			dst[lo[v>>shift&0xff]] = v
 		}
 		src, dst = dst, src
 	}
