@@ -77,10 +77,14 @@ func sweepA4(n int, on1, on3, region bool, R []float64, a1 *[4]int, K1, W1, W3 [
 	switch {
 	case on1 && on3 && region:
 		return sweepA13IL(n, R, K1, W1, W3, pjb3, pcb3)
+	case on1 && on3 && oneWindow(a1):
+		return sweepA13S(n, R[a1[0]:], K1, W1, W3, pjb3, pcb3)
 	case on1 && on3:
 		return sweepA13x4(n, R, a1, K1, W1, W3, pjb3, pcb3)
 	case on1 && region:
 		A1 = sweep1IL(n, R, K1, W1)
+	case on1 && oneWindow(a1):
+		A1 = sweep1S(n, R[a1[0]:], K1, W1)
 	case on1:
 		A1 = sweep1x4(n, R, a1, K1, W1)
 	case on3:
@@ -98,12 +102,16 @@ func sweepB4(n int, on2, on4, region bool, Y, W2 []float64, pA2, pjb2 *[4]float6
 	switch {
 	case on2 && on4 && region:
 		return sweepB24IL(n, Y, W2, pA2, pjb2, W4, pjb4, pcb4, pb4)
+	case on2 && on4 && oneWindow(a4):
+		return sweepB24S(n, Y[a4[0]:], W2, pA2, pjb2, W4, pjb4, pcb4, pb4)
 	case on2 && on4:
 		return sweepB24x4(n, Y, W2, pA2, pjb2, W4, a4, pjb4, pcb4, pb4)
 	case on2:
 		cb2 = sweep2x4(n, W2, pA2, pjb2)
 	case on4 && region:
 		ys4 = sweep4IL(n, Y, W4, pjb4, pcb4, pb4)
+	case on4 && oneWindow(a4):
+		ys4 = sweep4S(n, Y[a4[0]:], W4, pjb4, pcb4, pb4)
 	case on4:
 		ys4 = sweep4x4(n, Y, W4, a4, pjb4, pcb4, pb4)
 	}
@@ -291,6 +299,74 @@ func lineFits2x4(n int, y []float64, sA *vecStep, NA []float64, sB *vecStep, NB 
 	}
 	tA.Store(&ysA)
 	tB.Store(&ysB)
+	return
+}
+
+// oneWindow reports whether the lanes' windows all start at a[0]: steps at
+// the ends of the series, where the windows of several fits are clamped to
+// the same first or last wl values and only their kernels differ.
+func oneWindow(a *[4]int) bool { return a[1] == a[0] && a[2] == a[0] && a[3] == a[0] }
+
+// The kernels of steps whose lanes share one window (oneWindow): row j of
+// every lane is x[j], one broadcast instead of the transposes.
+
+func sweepA13S(n int, rho, K1, W1, W3 []float64, pjb3, pcb3 *[4]float64) (A1, c3 [4]float64) {
+	J3, cb3 := archsimd.LoadFloat64x4(pjb3), archsimd.LoadFloat64x4(pcb3)
+	one := archsimd.BroadcastFloat64x4(1)
+	var sA1, sc3 f64x4
+	rho = rho[:n]
+	K1, W1, W3 = K1[:4*len(rho)], W1[:4*len(rho)], W3[:4*len(rho)]
+	for j, r := range rho {
+		o := 4 * j
+		sA1 = stage1(sA1, archsimd.BroadcastFloat64x4(r), K1, W1, o)
+		sc3 = stage3(sc3, J3, cb3, W3, o)
+		J3 = J3.Add(one)
+	}
+	sA1.Store(&A1)
+	sc3.Store(&c3)
+	return
+}
+
+func sweep1S(n int, rho, K1, W1 []float64) (A1 [4]float64) {
+	var sA1 f64x4
+	rho = rho[:n]
+	K1, W1 = K1[:4*len(rho)], W1[:4*len(rho)]
+	for j, r := range rho {
+		sA1 = stage1(sA1, archsimd.BroadcastFloat64x4(r), K1, W1, 4*j)
+	}
+	sA1.Store(&A1)
+	return
+}
+
+func sweepB24S(n int, y, W2 []float64, pA2, pjb2 *[4]float64, W4 []float64, pjb4, pcb4, pb4 *[4]float64) (cb2, ys4 [4]float64) {
+	A2, J2 := archsimd.LoadFloat64x4(pA2), archsimd.LoadFloat64x4(pjb2)
+	J4, cb4, b4 := archsimd.LoadFloat64x4(pjb4), archsimd.LoadFloat64x4(pcb4), archsimd.LoadFloat64x4(pb4)
+	one := archsimd.BroadcastFloat64x4(1)
+	var scb2, sys4 f64x4
+	y = y[:n]
+	W2, W4 = W2[:4*len(y)], W4[:4*len(y)]
+	for j, v := range y {
+		o := 4 * j
+		scb2 = stage2(scb2, J2, A2, W2, o)
+		sys4 = stage4(sys4, J4, cb4, b4, one, archsimd.BroadcastFloat64x4(v), W4, o)
+		J2, J4 = J2.Add(one), J4.Add(one)
+	}
+	scb2.Store(&cb2)
+	sys4.Store(&ys4)
+	return
+}
+
+func sweep4S(n int, y, W4 []float64, pjb4, pcb4, pb4 *[4]float64) (ys4 [4]float64) {
+	J4, cb4, b4 := archsimd.LoadFloat64x4(pjb4), archsimd.LoadFloat64x4(pcb4), archsimd.LoadFloat64x4(pb4)
+	one := archsimd.BroadcastFloat64x4(1)
+	var sys4 f64x4
+	y = y[:n]
+	W4 = W4[:4*len(y)]
+	for j, v := range y {
+		sys4 = stage4(sys4, J4, cb4, b4, one, archsimd.BroadcastFloat64x4(v), W4, 4*j)
+		J4 = J4.Add(one)
+	}
+	sys4.Store(&ys4)
 	return
 }
 
