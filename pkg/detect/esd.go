@@ -192,9 +192,8 @@ func (e *esd) prepare(r []float64, ts []int64) {
 	e.elem = resize(e.elem, n)
 	for i, v := range r {
 		e.keys[i] = floatKey(v)
-		e.elem[i] = int32(i)
 	}
-	e.radix.sortPairs(e.keys, e.elem)
+	e.radix.sortPerm(e.keys, e.elem)
 
 	e.val = resize(e.val, n)
 	e.prev = resize(e.prev, n)

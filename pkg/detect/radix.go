@@ -42,6 +42,7 @@ type radixSorter struct {
 	a, t  []uint64 // packed upper half and position, ping-pong
 	tmpK  []uint64
 	tmpI  []int32
+	perm  []int32
 	run   []runPair
 }
 
@@ -51,11 +52,16 @@ type runPair struct {
 	i int32
 }
 
-// sortPairs sorts keys ascending and applies the same permutation to idx,
-// stably. len(keys) must be below 2³².
-func (r *radixSorter) sortPairs(keys []uint64, idx []int32) {
+// sortPerm sets perm[p] to the position in keys of the p-th smallest key,
+// equal keys in position order (a stable sort's permutation); keys are
+// left as they are. len(perm) must be len(keys), below 2³².
+func (r *radixSorter) sortPerm(keys []uint64, perm []int32) {
 	n := len(keys)
+	perm = perm[:n]
 	if n < 2 {
+		if n == 1 {
+			perm[0] = 0
+		}
 		return
 	}
 	r.a = resize(r.a, n)
@@ -121,25 +127,47 @@ func (r *radixSorter) sortPairs(keys []uint64, idx []int32) {
 		}
 		src, dst = dst, src
 	}
-	// src is in (upper half, position) order: gather the pairs, then order
-	// each run of equal upper halves by the whole key (positions break
+	// src is in (upper half, position) order: the positions, each run of
+	// equal upper halves put in full-key order as it ends (positions break
 	// ties, which keeps the sort stable).
+	s := 0 // the current run's first position
+	for p, v := range src {
+		perm[p] = int32(uint32(v))
+		if v>>32 != src[s]>>32 {
+			if p-s > 1 {
+				r.orderRun(keys, perm[s:p])
+			}
+			s = p
+		}
+	}
+	if n-s > 1 {
+		r.orderRun(keys, perm[s:])
+	}
+}
+
+// orderRun sorts perm, positions in increasing order, by their keys,
+// stably.
+func (r *radixSorter) orderRun(keys []uint64, perm []int32) {
+	tk := resize(r.tmpK, len(perm))
+	r.tmpK = tk
+	for q, i := range perm {
+		tk[q] = keys[i]
+	}
+	r.sortRun(tk, perm)
+}
+
+// sortPairs sorts keys ascending and applies the same permutation to idx,
+// stably. len(keys) must be below 2³².
+func (r *radixSorter) sortPairs(keys []uint64, idx []int32) {
+	n := len(keys)
+	r.perm = resize(r.perm, n)
+	perm := r.perm[:n]
+	r.sortPerm(keys, perm)
 	r.tmpK = resize(r.tmpK, n)
 	r.tmpI = resize(r.tmpI, n)
 	tk, ti := r.tmpK[:n], r.tmpI[:n]
-	for p, v := range src {
-		i := uint32(v)
+	for p, i := range perm {
 		tk[p], ti[p] = keys[i], idx[i]
-	}
-	for s := 0; s < n; {
-		e := s + 1
-		for e < n && src[e]>>32 == src[s]>>32 {
-			e++
-		}
-		if e-s > 1 {
-			r.sortRun(tk[s:e], ti[s:e])
-		}
-		s = e
 	}
 	copy(keys, tk)
 	copy(idx, ti)
