@@ -122,6 +122,12 @@ func (v *vecPlan) buildSteps(p *smoothPlan, lanes int, weighted, region bool) {
 	}
 	L := lanes
 	f0, f1, stride := p.uniformRun()
+	// The fits past the last whole block of the run join the other fits
+	// where the last step of those has idle lanes for them: a step fewer
+	// (13 → 12 for the trend of a week of minutes).
+	if r, e := (f1-f0)%L, (len(p.fits)-(f1-f0))%L; r > 0 && e > 0 && r+e <= L {
+		f1 -= r
+	}
 	if f1-f0 < 2*L || !region {
 		f0, f1 = 0, 0
 	}
