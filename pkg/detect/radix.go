@@ -6,9 +6,10 @@ import (
 	"slices"
 )
 
-// Sorting for the ESD test: a stable sort of (key, payload) pairs on
-// order-preserving 64-bit keys, so that sorting (key, row) pairs that start
-// in row order yields (value, row) order, which the ESD tie rule relies on.
+// Sorting for the ESD test: a stable sort on order-preserving 64-bit keys,
+// so that rows come out in (value, row) order, which the ESD tie rule
+// relies on. sortPerm gives the sorting permutation (the ESD's rows in
+// value order); sortPairs sorts (key, payload) pairs with it.
 //
 // The sort is an LSD radix sort on the keys' upper halves only, each packed
 // with the pair's input position into one word, with 8-bit digits: four
@@ -40,9 +41,9 @@ func floatKey(f float64) uint64 {
 type radixSorter struct {
 	count [2][radixPasses][radixBuckets]int32
 	a, t  []uint64 // packed upper half and position, ping-pong
-	tmpK  []uint64
-	tmpI  []int32
-	perm  []int32
+	tmpK  []uint64 // sortPairs' gathered keys; a run's keys
+	tmpI  []int32  // sortPairs' gathered payloads
+	perm  []int32  // sortPairs' permutation
 	run   []runPair
 }
 
