@@ -234,27 +234,19 @@ func maSteady2(fk, s1, s2, s3 float64, cO, cN, aO, bO, aW, bW, lW []float64, pro
 	next := maProgressStep
 	for i := 0; i < m; i += 4 {
 		// a: the block at i.
-		a0 := s1 - cO[i] + cN[i]
-		a1 := a0 - cO[i+1] + cN[i+1]
-		a2 := a1 - cO[i+2] + cN[i+2]
-		s1 = a2 - cO[i+3] + cN[i+3]
+		var a0, a1, a2 float64
+		a0, a1, a2, s1 = slide4(s1, cO, cN, i)
 		// b: the block before, whose a values are divided.
 		j := i - 4
 		var b0, b1, b2 float64
 		if j >= 0 {
-			b0 = s2 - aO[j] + aW[j]
-			b1 = b0 - aO[j+1] + aW[j+1]
-			b2 = b1 - aO[j+2] + aW[j+2]
-			s2 = b2 - aO[j+3] + aW[j+3]
+			b0, b1, b2, s2 = slide4(s2, aO, aW, j)
 		}
 		// l0: two blocks before.
 		k := i - 8
 		var l0, l1, l2 float64
 		if k >= 0 {
-			l0 = s3 - bO[k] + bW[k]
-			l1 = l0 - bO[k+1] + bW[k+1]
-			l2 = l1 - bO[k+2] + bW[k+2]
-			s3 = l2 - bO[k+3] + bW[k+3]
+			l0, l1, l2, s3 = slide4(s3, bO, bW, k)
 		}
 		quot4(aW, i, a0, a1, a2, s1, vk)
 		if j >= 0 {
@@ -278,6 +270,16 @@ func maSteady2(fk, s1, s2, s3 float64, cO, cN, aO, bO, aW, bW, lW []float64, pro
 		lW[q] = s3 / 3
 	}
 	return m, s1, s2, s3
+}
+
+// slide4 moves the running sum s four values on, s − out[i] + in[i] and so
+// on, in R's order; it returns the four sums.
+func slide4(s float64, out, in []float64, i int) (s0, s1, s2, s3 float64) {
+	s0 = s - out[i] + in[i]
+	s1 = s0 - out[i+1] + in[i+1]
+	s2 = s1 - out[i+2] + in[i+2]
+	s3 = s2 - out[i+3] + in[i+3]
+	return
 }
 
 // quot4 stores x0/d … x3/d at x[i..i+3], two quotients an instruction.
